@@ -1,0 +1,99 @@
+# xinfang — one entry point for developers and CI.
+# On a fresh machine (Python 3.11, git, make) the first target run installs uv into .tools/
+# and syncs .venv; nothing global is needed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+FROZEN := $(if $(wildcard uv.lock),--frozen,)
+RUN := $(UV) run $(FROZEN)
+SYNCED := .venv/.xinfang-synced
+PROJECT_FILES := pyproject.toml $(wildcard uv.lock libs/*/pyproject.toml services/*/pyproject.toml)
+# One pytest process per package keeps each service's SQLModel metadata apart.
+PACKAGES = libs/common $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) \
+	$(wildcard tests)
+LINT_PATHS = $(wildcard libs services tests scripts)
+
+ifeq ($(CI),true)
+export XINFANG_TEST_PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+endif
+
+.PHONY: help install up test test-fast lint bench clean browsers
+
+help:
+	@echo "make install    install uv if missing, sync .venv with every package"
+	@echo "make up         start nats-server, an SMTP catcher and the four services"
+	@echo "make test       whole suite, one pytest run per package (PYTEST_ARGS passed on)"
+	@echo "make test-fast  the same without e2e tests"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make bench      throughput benchmark"
+	@echo "make clean      remove var/ and caches (keeps .venv)"
+	@echo "make browsers   apt-get install chromium and CJK fonts for the browser tests"
+
+.tools/bin/uv:
+	@echo "==> installing uv into .tools/"
+	@if $(PYTHON) -m venv .tools; then \
+		.tools/bin/pip install --quiet --disable-pip-version-check uv; \
+	else \
+		echo "python3 -m venv failed (Debian: apt-get install python3-venv); trying pip --user"; \
+		$(PYTHON) -m pip install --quiet --user uv && mkdir -p .tools/bin && \
+		ln -sf "$$($(PYTHON) -m site --user-base)/bin/uv" .tools/bin/uv; \
+	fi
+
+$(SYNCED): $(PROJECT_FILES) | $(UV)
+	$(UV) sync --all-packages $(FROZEN)
+	@touch $@
+
+install: | $(UV)
+	$(UV) sync --all-packages $(FROZEN)
+	@touch $(SYNCED)
+
+up: $(SYNCED)
+	$(RUN) python scripts/up.py
+
+# Runs every package in turn and stops at the first that fails; exit code 5 means the package
+# has no tests (yet), which is not a failure.
+define pytest_each
+	@for pkg in $(PACKAGES); do \
+		echo "==> pytest $$pkg"; \
+		$(RUN) pytest $$pkg $(1) $(PYTEST_ARGS); rc=$$?; \
+		if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi; \
+	done
+endef
+
+test: $(SYNCED) browsers
+	$(call pytest_each,)
+
+test-fast: $(SYNCED)
+	$(call pytest_each,-m "not e2e")
+
+lint: $(SYNCED)
+	$(RUN) ruff check $(LINT_PATHS)
+	$(RUN) ruff format --check $(LINT_PATHS)
+
+bench: $(SYNCED)
+	$(RUN) python scripts/bench.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
+	find . \( -path ./.venv -o -path ./.tools -o -path ./.git \) -prune -o \
+		-name __pycache__ -type d -prune -exec rm -rf {} +
+
+browsers:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else \
+		echo "warning: /usr/bin/chromium is missing and installing it needs root;" \
+			"browser tests need: apt-get install -y chromium fonts-noto-cjk" >&2; \
+		exit 0; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "warning: no apt-get here; install chromium and a CJK font for the browser tests" >&2; \
+		exit 0; \
+	fi; \
+	echo "==> installing chromium and fonts-noto-cjk for the browser tests"; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk

@@ -1,0 +1,124 @@
+"""The one error shape of the whole HTTP API: code, message in zh-CN and en, field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorMessage(BaseModel):
+    zh: str
+    en: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    field: str | None = None
+    message: ErrorMessage
+
+
+class ErrorBody(BaseModel):
+    """What every 4xx/5xx response of xinfang carries."""
+
+    errors: list[ErrorDetail]
+
+
+class ApiError(Exception):
+    """Raise from a handler or route to answer with the standard error shape."""
+
+    def __init__(self, status: int, code: str, zh: str, en: str, field: str | None = None) -> None:
+        super().__init__(en)
+        self.status = status
+        self.detail = ErrorDetail(code=code, field=field, message=ErrorMessage(zh=zh, en=en))
+
+
+def not_found(what_zh: str, what_en: str) -> ApiError:
+    """A 404 for an unknown resource."""
+    return ApiError(404, "not_found", f"未找到{what_zh}", f"{what_en} not found")
+
+
+# pydantic error types → Chinese wording; the English comes from pydantic itself.
+_ZH_BY_TYPE = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "list_type": "应为列表",
+    "too_short": "条目过少",
+    "too_long": "条目过多",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不正确",
+    "json_invalid": "JSON 格式错误",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "value_error": "取值不正确",
+}
+
+
+def _field_of(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def validation_errors(errors: list[dict[str, Any]]) -> list[ErrorDetail]:
+    """Turn pydantic errors into the standard error details."""
+    return [
+        ErrorDetail(
+            code=e["type"],
+            field=_field_of(tuple(e.get("loc", ()))),
+            message=ErrorMessage(zh=_ZH_BY_TYPE.get(e["type"], "输入不正确"), en=e["msg"]),
+        )
+        for e in errors
+    ]
+
+
+def _respond(status: int, details: list[ErrorDetail]) -> JSONResponse:
+    body = ErrorBody(errors=details).model_dump(mode="json")
+    return JSONResponse(status_code=status, content=body)
+
+
+_HTTP_WORDS = {
+    401: ("unauthorized", "未认证或令牌无效", "missing or invalid bearer token"),
+    403: ("forbidden", "无权访问", "not allowed"),
+    404: ("not_found", "未找到", "not found"),
+    405: ("method_not_allowed", "不支持的请求方法", "method not allowed"),
+    413: ("payload_too_large", "请求体过大", "request body too large"),
+    415: ("unsupported_media_type", "不支持的内容类型", "unsupported media type"),
+    429: ("too_many_requests", "请求过于频繁", "too many requests"),
+}
+
+
+def http_error(status: int, field: str | None = None, en: str | None = None) -> ApiError:
+    """An ApiError for a plain HTTP status with standard wording."""
+    code, zh, default_en = _HTTP_WORDS.get(status, ("error", "请求错误", "request error"))
+    return ApiError(status, code, zh, en or default_en, field)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error, ours, FastAPI's and Starlette's, answer in the one shape."""
+
+    async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return _respond(exc.status, [exc.detail])
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return _respond(422, validation_errors(list(exc.errors())))
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        err = http_error(exc.status_code, en=str(exc.detail) if exc.detail else None)
+        return _respond(exc.status_code, [err.detail])
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

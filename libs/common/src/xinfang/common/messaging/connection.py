@@ -1,0 +1,39 @@
+"""Connecting to NATS with endless reconnects and logged state changes."""
+
+from __future__ import annotations
+
+import nats
+from nats.aio.client import Client
+
+from xinfang.common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def connect(
+    url: str, *, name: str, user: str | None = None, password: str | None = None
+) -> Client:
+    """Connect once (raises if the server is unreachable); afterwards reconnect forever."""
+
+    async def on_disconnect() -> None:
+        log.warning("nats_disconnected", connection=name)
+
+    async def on_reconnect() -> None:
+        log.info("nats_reconnected", connection=name)
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats_error", connection=name, error=repr(exc))
+
+    return await nats.connect(
+        servers=[url],
+        name=name,
+        user=user,
+        password=password,
+        connect_timeout=2,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+        error_cb=on_error,
+    )

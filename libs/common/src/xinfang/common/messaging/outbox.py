@@ -1,0 +1,146 @@
+"""The outbox: events committed with the state change, published afterwards by a relay."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common.clock import Clock
+from xinfang.common.db import Database
+from xinfang.common.events import Envelope, Event, new_envelope
+from xinfang.common.logging import get_logger
+from xinfang.common.messaging.tables import OutboxEvent
+from xinfang.common.metrics import ServiceMetrics
+
+log = get_logger(__name__)
+
+
+def add_event(session: AsyncSession, event: Event, *, source: str, now: datetime) -> Envelope:
+    """Write `event` to the outbox inside the caller's transaction; returns its envelope."""
+    envelope = new_envelope(event, source=source, time=now)
+    session.add(
+        OutboxEvent(
+            event_id=envelope.id,
+            type=envelope.type,
+            subject=event.nats_subject(),
+            case_no=event.case_no,
+            payload=envelope.model_dump_json(),
+            traceparent=envelope.traceparent,
+            created_at=now,
+        )
+    )
+    session.info["outbox_written"] = True
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in order, with `Nats-Msg-Id` = event id, then marks them.
+
+    A crash between publish and mark re-publishes on restart; the stream's duplicate window and
+    the consumers' inbox absorb it. Several relays on one database only cause such duplicates.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        js: Any,
+        clock: Clock,
+        metrics: ServiceMetrics,
+        batch: int = 200,
+        interval: float = 0.2,
+        keep_published: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db, self.js, self.clock, self.metrics = db, js, clock, metrics
+        self.batch, self.interval, self.keep_published = batch, interval, keep_published
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows it published."""
+        async with self.db.reading() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxEvent)
+                    .where(col(OutboxEvent.published_at).is_(None))
+                    .order_by(col(OutboxEvent.seq))
+                    .limit(self.batch)
+                )
+            ).all()
+        if not rows:
+            return 0
+        acks = [
+            await self.js.publish_async(row.subject, row.payload.encode(), headers=_headers(row))
+            for row in rows
+        ]
+        results = await asyncio.wait_for(asyncio.gather(*acks), timeout=10)
+        for result in results:
+            self.metrics.outbox_published.labels(
+                "duplicate" if result.duplicate else "published"
+            ).inc()
+        async with self.db.transaction() as session:
+            await session.exec(
+                update(OutboxEvent)
+                .where(col(OutboxEvent.seq).in_([r.seq for r in rows]))
+                .values(published_at=self.clock.now())
+            )
+        return len(rows)
+
+    async def measure_backlog(self) -> None:
+        """Set the backlog gauges from the table."""
+        async with self.db.reading() as session:
+            count, oldest = (
+                await session.exec(
+                    select(func.count(), func.min(OutboxEvent.created_at)).where(
+                        col(OutboxEvent.published_at).is_(None)
+                    )
+                )
+            ).one()
+        self.metrics.outbox_backlog.set(count)
+        age = (self.clock.now() - oldest).total_seconds() if oldest else 0.0
+        self.metrics.outbox_oldest_age.set(max(age, 0.0))
+
+    async def prune(self) -> None:
+        """Drop rows published longer ago than `keep_published` (kept meanwhile to refill a
+        stream after a disaster)."""
+        cutoff = self.clock.now() - self.keep_published
+        async with self.db.transaction() as session:
+            await session.exec(delete(OutboxEvent).where(col(OutboxEvent.published_at) < cutoff))
+
+    async def run(self) -> None:
+        """Publish forever: woken by commits that wrote events, or every `interval`."""
+        rounds = 0
+        while True:
+            try:
+                published = await self.publish_pending()
+                if rounds % 50 == 0:
+                    await self.measure_backlog()
+                if rounds % 20_000 == 0:
+                    await self.prune()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.metrics.relay_errors.inc()
+                log.warning("outbox_relay_failed", error=str(exc) or type(exc).__name__)
+                published = 0
+                await asyncio.sleep(1.0)
+            rounds += 1
+            if published < self.batch:
+                await self._wait()
+
+    async def _wait(self) -> None:
+        try:
+            await asyncio.wait_for(self.db.outbox_signal.wait(), timeout=self.interval)
+        except TimeoutError:
+            pass
+        self.db.outbox_signal.clear()
+
+
+def _headers(row: OutboxEvent) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": row.event_id, "Ce-Type": row.type}
+    if row.traceparent:
+        headers["traceparent"] = row.traceparent
+    return headers

@@ -1,0 +1,90 @@
+"""Streams and durable consumers, created or updated idempotently from code.
+
+nats-py's `pull_subscribe` ignores its config when the durable exists, so services provision
+here first and then bind; a changed config is applied on the next start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, NotFoundError
+
+EVENTS_STREAM = "XINFANG"
+EVENTS_SUBJECTS = ["xinfang.>"]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A JetStream stream: file storage, limits retention, a duplicate window for Nats-Msg-Id."""
+
+    name: str = EVENTS_STREAM
+    subjects: list[str] = field(default_factory=lambda: list(EVENTS_SUBJECTS))
+    replicas: int = 1
+    duplicate_window_seconds: float = 600.0
+    max_age_days: float = 365.0
+
+    def config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            subjects=self.subjects,
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            num_replicas=self.replicas,
+            duplicate_window=self.duplicate_window_seconds,
+            max_age=self.max_age_days * 86400,
+        )
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer `<service>-<purpose>` with explicit ack and bounded deliveries."""
+
+    durable: str
+    subjects: list[str]
+    stream: str = EVENTS_STREAM
+    max_deliver: int = 8
+    ack_wait_seconds: float = 30.0
+    max_ack_pending: int = 1000
+    description: str = ""
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            name=self.durable,
+            durable_name=self.durable,
+            description=self.description or None,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_seconds,
+            max_deliver=self.max_deliver,
+            max_ack_pending=self.max_ack_pending,
+            filter_subjects=self.subjects if len(self.subjects) > 1 else None,
+            filter_subject=self.subjects[0] if len(self.subjects) == 1 else None,
+        )
+
+
+async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
+    """Create the stream, or bring an existing one to `spec`."""
+    try:
+        await js.stream_info(spec.name)
+    except NotFoundError:
+        try:
+            await js.add_stream(spec.config())
+            return
+        except BadRequestError:
+            pass  # another service created it meanwhile
+    await js.update_stream(spec.config())
+
+
+async def ensure_consumer(js: JetStreamContext, spec: ConsumerSpec) -> None:
+    """Create the durable consumer, or apply a changed config to it (create-or-update)."""
+    await js.add_consumer(spec.stream, spec.config())

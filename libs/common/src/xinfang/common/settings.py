@@ -1,0 +1,52 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me"
+
+REFERENCE_DIR = Path(__file__).parent / "reference" / "demo_city"
+
+
+class BaseServiceSettings(BaseSettings):
+    """Settings of one service process; env prefix `XINFANG_<SERVICE>_`."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=".env", env_file_encoding="utf-8")
+
+    service_name: str = "xinfang"
+    environment: Literal["development", "test", "production"] = "development"
+    instance_id: str = Field(default="1", description="distinguishes instances of one service")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite+aiosqlite:///var/xinfang.db"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = None
+    nats_password: str | None = None
+    stream_replicas: int = 1
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    log_level: str = "INFO"
+    log_json: bool = True
+    reference_dir: Path = REFERENCE_DIR
+    max_body_bytes: int = 1_000_000
+    relay_interval_seconds: float = 0.2
+    relay_batch: int = 200
+    consumer_batch: int = 50
+    consumer_max_deliver: int = 8
+    consumer_ack_wait_seconds: float = 30.0
+    start_background: bool = Field(
+        default=True, description="start consumers and the outbox relay in the app lifespan"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> BaseServiceSettings:
+        if self.environment == "production" and self.jwt_secret == DEFAULT_JWT_SECRET:
+            raise ValueError(
+                f"{self.service_name}: set a real jwt_secret (XINFANG_..._JWT_SECRET) "
+                "outside development and test"
+            )
+        return self
