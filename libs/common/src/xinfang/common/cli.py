@@ -20,7 +20,9 @@ def service_cli(
     argv: list[str] | None = None,
 ) -> None:
     """Parse the command line and run the chosen command."""
-    parser = argparse.ArgumentParser(prog=f"python -m xinfang.{name}", description=f"xinfang {name}")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m xinfang.{name}", description=f"xinfang {name}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP API, consumers and outbox relay")
     serve.add_argument("--host", help="interface to listen on (default from settings)")

@@ -44,9 +44,13 @@ class BaseServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> BaseServiceSettings:
-        if self.environment == "production" and self.jwt_secret == DEFAULT_JWT_SECRET:
+        if self.environment != "production":
+            return self
+        if self.jwt_secret == DEFAULT_JWT_SECRET:
             raise ValueError(
                 f"{self.service_name}: set a real jwt_secret (XINFANG_..._JWT_SECRET) "
                 "outside development and test"
             )
+        if len(self.jwt_secret) < 32:
+            raise ValueError(f"{self.service_name}: jwt_secret must be at least 32 bytes")
         return self

@@ -43,29 +43,34 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(scope, receive, send)
             return
-        seen = 0
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        # No length given (chunked): read it all first, refusing as soon as it is too large.
+        chunks, size, more = [], 0, True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        body = b"".join(chunks)
+
+        async def replay() -> Message:
+            nonlocal body
+            message, body = {"type": "http.request", "body": body, "more_body": False}, b""
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         err = http_error(413, en=f"request body exceeds {self.limit} bytes")
         body = ErrorBody(errors=[err.detail]).model_dump(mode="json")
         await JSONResponse(body, status_code=413)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _observe(metrics: ServiceMetrics) -> Callable[[Request, Any], Awaitable[Response]]:

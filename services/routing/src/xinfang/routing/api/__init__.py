@@ -1,0 +1,1 @@
+"""Routing's HTTP routes."""
