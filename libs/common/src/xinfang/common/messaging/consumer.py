@@ -112,11 +112,12 @@ class ConsumerRunner:
             await self._ack(msg, env, result, elapsed)
 
     async def _parse(self, msg: Any) -> tuple[Any, Envelope, Event] | None:
+        env = None
         try:
             env = Envelope.model_validate_json(msg.data)
             return msg, env, parse_event(env)
         except (ValidationError, PoisonMessage, ValueError) as exc:
-            await self._dead_letter(msg, None, exc)
+            await self._dead_letter(msg, env, exc)
             return None
 
     async def _apply(self, session: AsyncSession, env: Envelope, event: Event) -> str:

@@ -56,13 +56,14 @@ class ConsumerSpec:
     ack_wait_seconds: float = 30.0
     max_ack_pending: int = 1000
     description: str = ""
+    deliver_policy: DeliverPolicy = DeliverPolicy.ALL
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
             name=self.durable,
             durable_name=self.durable,
             description=self.description or None,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=self.deliver_policy,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait_seconds,
             max_deliver=self.max_deliver,
