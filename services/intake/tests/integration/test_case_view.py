@@ -78,7 +78,7 @@ async def test_a_registered_petition_is_published_masked_with_contacts_sealed_fo
 
 
 async def test_the_case_view_follows_routing_deadlines_and_notices(running):
-    app, client, nc = running
+    _app, client, nc = running
     js = nc.jetstream()
     created = (await client.post("/api/v1/petitions", json=PETITION)).json()
     case_no = created["case_no"]
@@ -121,7 +121,7 @@ async def test_the_case_view_follows_routing_deadlines_and_notices(running):
 
 
 async def test_an_event_about_a_case_intake_never_registered_is_dead_lettered(running):
-    app, client, nc = running
+    app, _client, nc = running
     stray = envelope_of(a_petition_routed())
     await publish(nc.jetstream(), stray)
 

@@ -61,6 +61,12 @@ _ZH_BY_TYPE = {
     "model_attributes_type": "应为对象",
     "dict_type": "应为对象",
     "value_error": "取值不正确",
+    "date_parsing": "日期格式不正确（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "日期格式不正确（YYYY-MM-DD）",
+    "date_type": "应为日期",
+    "greater_than_equal": "取值过小",
+    "less_than_equal": "取值过大",
+    "bool_parsing": "应为布尔值",
 }
 
 

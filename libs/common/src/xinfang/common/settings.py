@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me"
+DEFAULT_JWT_SECRET = "dev-only-jwt-secret-change-me-before-deploying"
 
 REFERENCE_DIR = Path(__file__).parent / "reference" / "demo_city"
 
@@ -41,6 +41,11 @@ class BaseServiceSettings(BaseSettings):
     start_background: bool = Field(
         default=True, description="start consumers and the outbox relay in the app lifespan"
     )
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents `source` of the events this instance emits."""
+        return f"/xinfang/{self.service_name}/{self.instance_id}"
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> BaseServiceSettings:

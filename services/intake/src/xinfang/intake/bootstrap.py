@@ -30,7 +30,7 @@ class Intake:
 
     @property
     def source(self) -> str:
-        return f"/xinfang/intake/{self.settings.instance_id}"
+        return self.settings.event_source
 
 
 def bootstrap(settings: IntakeSettings, *, clock: Clock | None = None) -> Intake:

@@ -1,0 +1,112 @@
+"""The `petition.received` handler against a real database: the assignment and its event are
+one unit of work, and a case is routed once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlmodel import select
+
+from xinfang.common.events import Envelope, PetitionReceived
+from xinfang.common.messaging.tables import OutboxEvent
+from xinfang.routing.bootstrap import Routing
+from xinfang.routing.handlers import on_petition_received
+from xinfang.routing.models import Assignment
+
+Route = Callable[..., Awaitable[None]]
+
+
+async def assignments(routing: Routing, case_no: str) -> list[Assignment]:
+    async with routing.db.reading() as session:
+        query = select(Assignment).where(Assignment.case_no == case_no)
+        return list((await session.exec(query)).all())
+
+
+async def outbox(routing: Routing, case_no: str) -> list[OutboxEvent]:
+    async with routing.db.reading() as session:
+        query = select(OutboxEvent).where(OutboxEvent.case_no == case_no)
+        return list((await session.exec(query)).all())
+
+
+async def test_routing_a_petition_stores_the_assignment_and_writes_its_event_to_the_outbox(
+    routing: Routing, route: Route, a_petition: Callable[..., PetitionReceived]
+) -> None:
+    petition = a_petition(category_code="100401", region_code="369905101")
+
+    await route(petition)
+
+    [assignment] = await assignments(routing, petition.case_no)
+    assert (assignment.department_code, assignment.rule) == ("C_ECOENV", "category:100400")
+    assert (assignment.category_code, assignment.region_code) == ("100401", "369905101")
+    [row] = await outbox(routing, petition.case_no)
+    assert row.subject == "xinfang.petition.routed.C_ECOENV"
+    assert row.published_at is None
+    envelope = Envelope.model_validate_json(row.payload)
+    assert (envelope.type, envelope.subject) == ("xinfang.petition.routed.v1", petition.case_no)
+    assert envelope.source == "/xinfang/routing/1"
+    assert envelope.data["reason"] == assignment.reason
+    assert envelope.data["routed_at"] == "2026-03-02T01:30:00Z"
+
+
+async def test_a_second_petition_received_for_a_routed_case_changes_nothing(
+    routing: Routing,
+    route: Route,
+    a_petition: Callable[..., PetitionReceived],
+    envelope_of: Callable[[PetitionReceived], Envelope],
+) -> None:
+    petition = a_petition()
+    await route(petition)
+
+    await route(petition.model_copy(update={"category_code": "060101"}), envelope_of(petition))
+
+    [assignment] = await assignments(routing, petition.case_no)
+    assert assignment.department_code == "C_URBAN"
+    assert len(await outbox(routing, petition.case_no)) == 1
+
+
+async def test_two_petition_received_for_one_case_in_one_batch_route_it_once(
+    routing: Routing,
+    a_petition: Callable[..., PetitionReceived],
+    envelope_of: Callable[[PetitionReceived], Envelope],
+) -> None:
+    petition = a_petition()
+
+    async with routing.db.transaction() as session:
+        for _ in range(2):
+            await on_petition_received(session, petition, envelope_of(petition), routing=routing)
+
+    assert len(await assignments(routing, petition.case_no)) == 1
+    assert len(await outbox(routing, petition.case_no)) == 1
+
+
+async def test_a_failed_unit_of_work_leaves_neither_the_assignment_nor_its_event(
+    routing: Routing,
+    a_petition: Callable[..., PetitionReceived],
+    envelope_of: Callable[[PetitionReceived], Envelope],
+) -> None:
+    petition = a_petition()
+
+    with pytest.raises(RuntimeError):
+        async with routing.db.transaction() as session:
+            await on_petition_received(session, petition, envelope_of(petition), routing=routing)
+            raise RuntimeError("the inbox write failed")
+
+    assert await assignments(routing, petition.case_no) == []
+    assert await outbox(routing, petition.case_no) == []
+
+
+async def test_the_event_carries_the_same_decision_the_assignment_records(
+    routing: Routing, route: Route, a_petition: Callable[..., PetitionReceived]
+) -> None:
+    petition = a_petition(category_code="180000")
+
+    await route(petition)
+
+    [assignment] = await assignments(routing, petition.case_no)
+    [event] = await outbox(routing, petition.case_no)
+    data = json.loads(event.payload)["data"]
+    assert data["department_code"] == assignment.department_code == "C_PETITION"
+    assert data["rule"] == assignment.rule == "triage"
+    assert assignment.status == "triage"
