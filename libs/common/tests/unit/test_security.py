@@ -80,3 +80,13 @@ def test_keyed_hashes_match_equal_values_and_depend_on_the_key():
 )
 def test_personal_data_is_masked(masker, value, masked):
     assert masker(value) == masked
+
+
+def test_the_command_line_prints_a_token_the_services_accept(capsys):
+    from xinfang.common.auth import main
+    from xinfang.common.settings import DEFAULT_JWT_SECRET
+
+    main(["token", "--role", "handler", "--department", "C_EDU", "--secret", DEFAULT_JWT_SECRET])
+    principal = verify_token(capsys.readouterr().out.strip(), secret=DEFAULT_JWT_SECRET)
+    assert principal.roles == [Role.HANDLER]
+    assert principal.department == "C_EDU"

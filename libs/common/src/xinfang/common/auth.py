@@ -103,3 +103,40 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
         return principal
 
     return check
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m xinfang.common.auth token --role operator`: print a bearer token."""
+    import argparse
+    import os
+    from datetime import UTC
+
+    from xinfang.common.settings import DEFAULT_JWT_SECRET
+
+    parser = argparse.ArgumentParser(prog="python -m xinfang.common.auth")
+    commands = parser.add_subparsers(dest="command", required=True)
+    token = commands.add_parser("token", help="issue a bearer token")
+    token.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    token.add_argument("--sub", default="cli")
+    token.add_argument("--department", help="department code, for handlers")
+    token.add_argument("--hours", type=float, default=8.0)
+    token.add_argument(
+        "--secret",
+        default=os.environ.get("XINFANG_JWT_SECRET", DEFAULT_JWT_SECRET),
+        help="signing secret (default: $XINFANG_JWT_SECRET or the development secret)",
+    )
+    args = parser.parse_args(argv)
+    print(
+        issue_token(
+            secret=args.secret,
+            sub=args.sub,
+            roles=[Role(r) for r in args.role],
+            department=args.department,
+            now=datetime.now(UTC),
+            ttl=timedelta(hours=args.hours),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

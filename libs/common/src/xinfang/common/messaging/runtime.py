@@ -119,12 +119,9 @@ class MessagingRuntime:
             log.error("background_task_died", task=task.get_name(), error=repr(task.exception()))
 
     async def stop(self) -> None:
-        """Cancel the tasks and drain the connection."""
+        """Cancel the tasks and close the connection; unacked messages are redelivered later."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.nc is not None and not self.nc.is_closed:
-            try:
-                await asyncio.wait_for(self.nc.drain(), timeout=5)
-            except Exception:
-                await self.nc.close()
+            await self.nc.close()
