@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +52,13 @@ def _prepare_sqlite(engine: AsyncEngine, url: str) -> None:
         cursor.close()
 
 
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the caller's unit of work commits; never if it rolls back."""
+    callbacks = session.info.setdefault("after_commit", [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
 class Database:
     """One service's database: an engine, sessions, and `transaction()` as the unit of work."""
 
@@ -89,6 +96,8 @@ class Database:
                 raise
         if session.info.pop("outbox_written", False):
             self.outbox_signal.set()
+        for callback in session.info.pop("after_commit", []):
+            callback()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

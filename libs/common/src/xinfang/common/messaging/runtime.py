@@ -36,7 +36,7 @@ class MessagingRuntime:
     ) -> None:
         self.settings, self.db, self.clock, self.metrics = settings, db, clock, metrics
         self.subscriptions = subscriptions
-        self.workers = workers or []  # objects with `async run(js)`: service-specific loops
+        self.workers = workers or []  # `async run()` loops that need the database, not NATS
         self.nc: Any = None
         self.js: Any = None
         self.runners: list[ConsumerRunner] = []
@@ -55,7 +55,9 @@ class MessagingRuntime:
         )
 
     async def start(self) -> None:
-        """Connect in the background (retrying) and start everything once connected."""
+        """Start the workers; connect in the background (retrying), then relay and consume."""
+        for worker in self.workers:
+            self._spawn(worker.run(), type(worker).__name__)
         self._tasks.append(asyncio.create_task(self._start(), name="messaging-start"))
 
     async def _start(self) -> None:
@@ -93,8 +95,6 @@ class MessagingRuntime:
             )
             self.runners.append(runner)
             self._spawn(runner.run(), sub.spec.durable)
-        for worker in self.workers:
-            self._spawn(worker.run(self.js), type(worker).__name__)
         self._connected.set()
         log.info("messaging_started", consumers=[r.name for r in self.runners])
 

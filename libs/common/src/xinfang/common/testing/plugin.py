@@ -130,6 +130,27 @@ class SmtpServer:
     host: str
     port: int
     messages: list[ReceivedMail] = field(default_factory=list)
+    _controller: Any = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Listen (again) on the same port."""
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(
+            _Collector(self.messages),
+            hostname=self.host,
+            port=self.port,
+            server_hostname="localhost",
+            enable_SMTPUTF8=True,
+            decode_data=False,
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        """A mail server outage; start() resumes on the same port."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
 
 class _Collector:
@@ -152,19 +173,9 @@ class _Collector:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port; accepts SMTPUTF8 and 8-bit."""
-    from aiosmtpd.controller import Controller
-
     server = SmtpServer(host="127.0.0.1", port=free_port())
-    controller = Controller(
-        _Collector(server.messages),
-        hostname=server.host,
-        port=server.port,
-        server_hostname="localhost",
-        enable_SMTPUTF8=True,
-        decode_data=False,
-    )
-    controller.start()
+    server.start()
     try:
         yield server
     finally:
-        controller.stop()
+        server.stop()

@@ -1,0 +1,152 @@
+"""The dispatcher: sends each due notice once, retries with back-off, gives up in the end."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from xinfang.common.events import NoticeDelivered, NoticeFailed
+from xinfang.notify import handlers, repository
+from xinfang.notify.dispatcher import Dispatcher
+
+
+async def a_routed_case(apply, petitions, *people) -> str:
+    case_no = petitions.case_no()
+    await apply(petitions.received(case_no, *people))
+    await apply(petitions.routed(case_no))
+    return case_no
+
+
+async def the_notice(notify, case_no):
+    async with notify.db.reading() as session:
+        [notice] = await repository.notices_of_case(session, case_no=case_no)
+    return notice
+
+
+async def test_a_due_notice_is_rendered_for_its_recipient_and_sent_once(
+    notify, apply, petitions, channel, outbox
+) -> None:
+    case_no = await a_routed_case(apply, petitions)
+
+    assert await notify.dispatcher.run_once() == 1
+    assert await notify.dispatcher.run_once() == 0
+
+    [message] = channel.sent
+    assert message.recipient == "zhang.sanfeng@example.cn"
+    assert message.subject == f"【江宁市信访局】信访事项登记告知（{case_no}）"
+    assert "张三丰：" in message.body and "QRSTUV2345" in message.body
+    [row] = await outbox(NoticeDelivered.TYPE)
+    delivered = json.loads(row.payload)["data"]
+    assert (delivered["case_no"], delivered["recipient_masked"]) == (case_no, "z***@example.cn")
+    assert "zhang.sanfeng" not in row.payload
+
+
+async def test_a_notice_that_fails_twice_then_succeeds_is_delivered_once(
+    notify, apply, petitions, channel, clock, outbox
+) -> None:
+    case_no = await a_routed_case(apply, petitions)
+    channel.fail_next(2)
+
+    await notify.dispatcher.run_once()  # fails: next try in 1 s
+    clock.advance(timedelta(seconds=1))
+    await notify.dispatcher.run_once()  # fails: next try in 2 s
+    clock.advance(timedelta(seconds=2))
+    await notify.dispatcher.run_once()
+
+    notice = await the_notice(notify, case_no)
+    assert (notice.status, notice.attempts, notice.delivered_at) == ("delivered", 3, clock.now())
+    assert notice.last_error == "fake_failure: told to fail"
+    assert (channel.tries, len(channel.sent)) == (3, 1)
+    assert len(await outbox(NoticeDelivered.TYPE)) == 1
+    assert await outbox(NoticeFailed.TYPE) == []
+
+
+async def test_a_failed_notice_is_not_tried_again_before_its_back_off_has_passed(
+    notify, apply, petitions, channel, clock
+) -> None:
+    case_no = await a_routed_case(apply, petitions)
+    channel.fail_next(1)
+    await notify.dispatcher.run_once()
+
+    clock.advance(timedelta(milliseconds=999))
+    assert await notify.dispatcher.run_once() == 0
+
+    notice = await the_notice(notify, case_no)
+    assert (notice.status, notice.attempts, channel.tries) == ("pending", 1, 1)
+    assert notice.next_attempt_at == clock.now() + timedelta(milliseconds=1)
+
+
+async def test_a_notice_that_always_fails_is_given_up_after_max_attempts_with_one_event(
+    notify, apply, petitions, channel, clock, outbox
+) -> None:
+    case_no = await a_routed_case(apply, petitions)
+    channel.fail_next(1_000)
+
+    for _ in range(10):
+        await notify.dispatcher.run_once()
+        clock.advance(timedelta(minutes=5))
+
+    notice = await the_notice(notify, case_no)
+    assert (notice.status, notice.attempts) == ("failed", notify.settings.max_attempts)
+    assert channel.tries == notify.settings.max_attempts == 6
+    [row] = await outbox(NoticeFailed.TYPE)
+    failed = json.loads(row.payload)["data"]
+    assert (failed["reason"], failed["attempts"]) == ("fake_failure", 6)
+    assert failed["recipient_masked"] == "z***@example.cn"
+    assert await outbox(NoticeDelivered.TYPE) == []
+
+
+async def test_an_address_the_channel_refuses_for_good_fails_at_once(
+    notify, apply, petitions, channel, outbox
+) -> None:
+    case_no = await a_routed_case(apply, petitions)
+    channel.fail_next(1, permanent=True)
+
+    await notify.dispatcher.run_once()
+
+    notice = await the_notice(notify, case_no)
+    assert (notice.status, notice.attempts) == ("failed", 1)
+    assert len(await outbox(NoticeFailed.TYPE)) == 1
+
+
+async def test_a_notice_leased_by_one_instance_is_not_sent_by_another_until_the_lease_ends(
+    notify, apply, petitions, channel, clock
+) -> None:
+    await a_routed_case(apply, petitions)
+    other_instance = Dispatcher(notify)
+
+    [claimed] = await handlers.claim_due_notices(notify)  # taken, then this instance stalls
+
+    assert await other_instance.run_once() == 0
+    clock.advance(timedelta(seconds=notify.settings.lease_seconds + 1))
+    assert await other_instance.run_once() == 1
+    assert [m.notice_id for m in channel.sent] == [claimed]
+
+
+async def test_a_late_outcome_for_a_notice_settled_meanwhile_changes_nothing(
+    notify, apply, petitions, outbox
+) -> None:
+    case_no = await a_routed_case(apply, petitions)
+    await notify.dispatcher.run_once()
+    notice = await the_notice(notify, case_no)
+
+    assert await handlers.record_delivery(notify, notice_id=notice.id) is None
+    assert len(await outbox(NoticeDelivered.TYPE)) == 1
+
+
+async def test_the_metrics_count_deliveries_by_result_and_show_the_queue(
+    notify, apply, petitions, channel, clock
+) -> None:
+    await a_routed_case(apply, petitions)
+    await a_routed_case(apply, petitions)
+    channel.fail_next(1)
+
+    await notify.dispatcher.run_once()
+
+    sample = notify.metrics.registry.get_sample_value
+    assert sample("xinfang_notify_deliveries_total", {"channel": "email", "result": "retry"}) == 1
+    assert (
+        sample("xinfang_notify_deliveries_total", {"channel": "email", "result": "delivered"}) == 1
+    )
+    assert sample("xinfang_notify_queue_depth") == 1
+    assert sample("xinfang_notify_delivery_latency_seconds_count", {"channel": "email"}) == 1
