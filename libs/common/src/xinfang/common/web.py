@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -109,6 +109,10 @@ def operations_router(
 ) -> APIRouter:
     """Health, readiness, metrics and the dead-letter list."""
     router = APIRouter()
+
+    @router.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @router.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
