@@ -110,10 +110,6 @@ def operations_router(
     """Health, readiness, metrics and the dead-letter list."""
     router = APIRouter()
 
-    @router.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
     @router.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -191,4 +187,6 @@ def build_app(
     app.include_router(operations_router(db=db, runtime=runtime, metrics=metrics))
     for router in routers:
         app.include_router(router)
+    if not any(getattr(route, "path", None) == "/" for route in app.routes):
+        app.add_api_route("/", lambda: RedirectResponse("/docs"), include_in_schema=False)
     return app
