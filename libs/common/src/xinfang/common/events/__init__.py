@@ -1,13 +1,5 @@
 """Event contracts: the CloudEvents 1.0 envelope, typed versioned events, the registry, schemas."""
 
-from xinfang.common.events.catalogue import (
-    DeadlineScheduled,
-    NoticeDelivered,
-    NoticeFailed,
-    PetitionerRef,
-    PetitionReceived,
-    PetitionRouted,
-)
 from xinfang.common.events.envelope import (
     Envelope,
     Event,
@@ -19,6 +11,10 @@ from xinfang.common.events.envelope import (
     register,
     subject_for,
 )
+from xinfang.common.events.notice import NoticeDelivered, NoticeFailed
+from xinfang.common.events.petition import PetitionerRef, PetitionReceived
+from xinfang.common.events.routing import PetitionRouted
+from xinfang.common.events.supervision import DeadlineScheduled
 
 __all__ = [
     "DeadlineScheduled",

@@ -1,0 +1,35 @@
+"""Events notify emits: each notice's delivery outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from xinfang.common.events.envelope import Event, register
+
+
+@register
+class NoticeDelivered(Event):
+    """Notify delivered a notice."""
+
+    TYPE = "xinfang.notice.delivered.v1"
+
+    notice_id: str
+    notice_type: str
+    channel: str
+    recipient_masked: str
+    delivered_at: datetime
+
+
+@register
+class NoticeFailed(Event):
+    """Notify gave up delivering a notice."""
+
+    TYPE = "xinfang.notice.failed.v1"
+
+    notice_id: str
+    notice_type: str
+    channel: str
+    recipient_masked: str | None = None
+    reason: str
+    attempts: int
+    failed_at: datetime
