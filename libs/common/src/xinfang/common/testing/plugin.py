@@ -179,3 +179,12 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def browser() -> Any:
+    """A headless Chromium (Playwright); see xinfang.common.testing.live."""
+    from xinfang.common.testing.live import chromium
+
+    async with chromium() as browser:
+        yield browser
