@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from xinfang.common.events import event_types, subject_for
+from xinfang.common.events import CaseEvent, event_types, subject_for
 from xinfang.common.events.schema import event_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,8 @@ def test_the_published_schema_lists_every_event_with_its_subject_and_case_number
     assert set(schemas["events"]) == set(event_types())
     for name, schema in schemas["events"].items():
         assert schema["x-subject"] == subject_for(name)
-        assert "case_no" in schema["required"], name
+        if issubclass(event_types()[name], CaseEvent):
+            assert "case_no" in schema["required"], name
     assert {"id", "source", "type", "time", "data"} <= set(schemas["envelope"]["required"])
 
 

@@ -14,8 +14,3 @@ def test_the_published_event_schemas_match_the_models():
         "docs/events.schema.json is stale: run "
         "`uv run python -m xinfang.common.events.schema > docs/events.schema.json`"
     )
-
-
-def test_every_published_event_type_is_versioned():
-    for type_name in json.loads(PUBLISHED.read_text(encoding="utf-8"))["events"]:
-        assert type_name.startswith("xinfang.") and type_name.rsplit(".", 1)[1].startswith("v")

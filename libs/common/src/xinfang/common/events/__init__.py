@@ -1,6 +1,8 @@
 """Event contracts: the CloudEvents 1.0 envelope, typed versioned events, the registry, schemas."""
 
 from xinfang.common.events.envelope import (
+    CaseEvent,
+    DepartmentEvent,
     Envelope,
     Event,
     PoisonMessage,
@@ -12,20 +14,71 @@ from xinfang.common.events.envelope import (
     subject_for,
 )
 from xinfang.common.events.notice import NoticeDelivered, NoticeFailed
-from xinfang.common.events.petition import PetitionerRef, PetitionReceived
-from xinfang.common.events.routing import PetitionRouted
-from xinfang.common.events.supervision import DeadlineScheduled
+from xinfang.common.events.petition import (
+    AccusedRef,
+    PetitionerRef,
+    PetitionEvaluated,
+    PetitionFlags,
+    PetitionReceived,
+    PetitionRefused,
+    ReviewRequested,
+)
+from xinfang.common.events.routing import (
+    AssignmentAccepted,
+    AssignmentObjected,
+    AssignmentTransferred,
+    CaseAnswered,
+    CompletionReported,
+    ExtensionDecided,
+    ExtensionRequested,
+    PetitionRouted,
+    PetitionTriaged,
+)
+from xinfang.common.events.supervision import (
+    AlertRaised,
+    CaseFinalised,
+    CaseStatusChanged,
+    DeadlineMissed,
+    DeadlineScheduled,
+    DeadlineWarned,
+    ReviewOpened,
+    SupervisionEscalated,
+    SupervisionOrderIssued,
+)
 
 __all__ = [
+    "AccusedRef",
+    "AlertRaised",
+    "AssignmentAccepted",
+    "AssignmentObjected",
+    "AssignmentTransferred",
+    "CaseAnswered",
+    "CaseEvent",
+    "CaseFinalised",
+    "CaseStatusChanged",
+    "CompletionReported",
+    "DeadlineMissed",
     "DeadlineScheduled",
+    "DeadlineWarned",
+    "DepartmentEvent",
     "Envelope",
     "Event",
+    "ExtensionDecided",
+    "ExtensionRequested",
     "NoticeDelivered",
     "NoticeFailed",
+    "PetitionEvaluated",
+    "PetitionFlags",
     "PetitionReceived",
+    "PetitionRefused",
     "PetitionRouted",
+    "PetitionTriaged",
     "PetitionerRef",
     "PoisonMessage",
+    "ReviewOpened",
+    "ReviewRequested",
+    "SupervisionEscalated",
+    "SupervisionOrderIssued",
     "event_class",
     "event_types",
     "new_envelope",

@@ -23,11 +23,29 @@ class Event(BaseModel):
     TYPE: ClassVar[str]
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    case_no: str = Field(description="the case number (信访件编号) the event is about")
+    case_no: str | None = Field(
+        default=None, description="the case number (信访件编号), when the event is about a case"
+    )
 
     def nats_subject(self) -> str:
         """The NATS subject to publish on: the type without its version."""
         return subject_for(self.TYPE)
+
+
+class CaseEvent(Event):
+    """An event about one case; its case number is the envelope's subject."""
+
+    case_no: str = Field(description="the case number (信访件编号) the event is about")
+
+
+class DepartmentEvent(CaseEvent):
+    """A case event a department receives: published on a subject ending in its code."""
+
+    department_code: str = Field(description="the department the event is addressed to")
+
+    def nats_subject(self) -> str:
+        # The department code is the last token so a department can filter on its own events.
+        return f"{subject_for(self.TYPE)}.{self.department_code}"
 
 
 class Envelope(BaseModel):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from xinfang.common.events.envelope import Event, register
+from xinfang.common.events.envelope import CaseEvent, register
 
 
 @register
-class NoticeDelivered(Event):
+class NoticeDelivered(CaseEvent):
     """Notify delivered a notice."""
 
     TYPE = "xinfang.notice.delivered.v1"
@@ -21,7 +21,7 @@ class NoticeDelivered(Event):
 
 
 @register
-class NoticeFailed(Event):
+class NoticeFailed(CaseEvent):
     """Notify gave up delivering a notice."""
 
     TYPE = "xinfang.notice.failed.v1"

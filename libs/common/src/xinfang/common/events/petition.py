@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinfang.common.events.envelope import Event, register
+from xinfang.common.events.envelope import CaseEvent, register
+
+MatterType = Literal["suggestion", "accusation", "appeal"]  # 建议意见 / 检举控告 / 申诉求决
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]  # 满意 / 基本满意 / 不满意
 
 
 class PetitionerRef(BaseModel):
@@ -19,17 +23,40 @@ class PetitionerRef(BaseModel):
     phone_masked: str | None = None
 
 
+class AccusedRef(BaseModel):
+    """The accused unit or person of an accusation (检举控告), as routing needs it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    department_code: str | None = Field(default=None, description="the accused unit, if known")
+    unit_name: str | None = None
+    person_masked: str | None = None
+
+
+class PetitionFlags(BaseModel):
+    """The record's flags (§13 of the reference): anonymous, joint, confidential, …"""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    anonymous: bool = False
+    joint: bool = False
+    confidential: bool = False
+    public_consent: bool = False
+    urgent: bool = False
+    court_related: bool = False
+    collective: bool = False
+    leapfrog: bool = False
+
+
 @register
-class PetitionReceived(Event):
+class PetitionReceived(CaseEvent):
     """A petition was registered by intake (登记)."""
 
     TYPE = "xinfang.petition.received.v1"
 
     channel: str
     received_at: datetime
-    region_code: str = Field(
-        description="6-digit administrative division of the problem (问题属地)"
-    )
+    region_code: str = Field(description="division code of the problem's place (问题属地)")
     category_code: str = Field(description="6-digit content classification (内容分类)")
     title: str
     content: str
@@ -39,3 +66,44 @@ class PetitionReceived(Event):
         default=None,
         description="the petitioner's contact details for notices, encrypted for notify only",
     )
+    matter_type: MatterType = "appeal"
+    purpose: str | None = None
+    receiving_office: str | None = Field(default=None, description="registering office code")
+    accused: AccusedRef | None = None
+    flags: PetitionFlags = PetitionFlags()
+    repeat_of: str | None = Field(default=None, description="the earlier case of a repeat")
+
+
+@register
+class PetitionRefused(CaseEvent):
+    """Intake registered a petition and refused it, with a written reason."""
+
+    TYPE = "xinfang.petition.refused.v1"
+
+    kind: Literal["not_accepted", "not_reaccepted", "redirected"]  # 不予受理 / 不再受理 / 引导
+    reason: str
+    basis: str = Field(description="the rule, e.g. 《信访工作条例》第三十六条")
+    related_case: str | None = None
+    refused_at: datetime
+
+
+@register
+class PetitionEvaluated(CaseEvent):
+    """The petitioner rated the handling (满意度评价)."""
+
+    TYPE = "xinfang.petition.evaluated.v1"
+
+    rating: Rating
+    party: Literal["bureau", "department"] = "department"
+    evaluated_at: datetime
+
+
+@register
+class ReviewRequested(CaseEvent):
+    """The petitioner asked for review (复查) or re-review (复核)."""
+
+    TYPE = "xinfang.petition.review_requested.v1"
+
+    level: Literal["review", "re_review"]
+    reason: str
+    requested_at: datetime
