@@ -24,7 +24,9 @@ class BaseServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = "sqlite+aiosqlite:///var/xinfang.db"
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="one URL, or a cluster's comma-separated"
+    )
     nats_user: str | None = None
     nats_password: str | None = None
     stream_replicas: int = 1

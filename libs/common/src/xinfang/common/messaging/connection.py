@@ -13,7 +13,10 @@ log = get_logger(__name__)
 async def connect(
     url: str, *, name: str, user: str | None = None, password: str | None = None
 ) -> Client:
-    """Connect once (raises if the server is unreachable); afterwards reconnect forever."""
+    """Connect once (raises if no server is reachable); afterwards reconnect forever.
+
+    `url` may list several servers of a cluster, comma-separated.
+    """
 
     async def on_disconnect() -> None:
         log.warning("nats_disconnected", connection=name)
@@ -25,7 +28,7 @@ async def connect(
         log.warning("nats_error", connection=name, error=repr(exc))
 
     return await nats.connect(
-        servers=[url],
+        servers=[u.strip() for u in url.split(",") if u.strip()],
         name=name,
         user=user,
         password=password,
