@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -10,12 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import col, select
 
 from xinfang.common.auth import Role, issue_token
 from xinfang.common.clock import ManualClock
 from xinfang.common.events import Envelope, PetitionerRef, PetitionReceived, new_envelope
+from xinfang.common.messaging.tables import OutboxEvent
 from xinfang.routing.bootstrap import Routing
-from xinfang.routing.handlers import on_petition_received
+from xinfang.routing.handlers.placing import on_petition_received
 from xinfang.routing.main import create_app
 from xinfang.routing.settings import RoutingSettings
 
@@ -29,12 +32,13 @@ def a_case_no() -> str:
 
 
 def a_petition(**overrides: Any) -> PetitionReceived:
-    """`petition.received` of a noise complaint in 江城区 (城市建设和市政管理)."""
+    """`petition.received` of an illegal building reported to the city itself (城市建设和市政管理),
+    so the city routing table decides; pass `region_code` for a district or street."""
     fields: dict[str, Any] = {
         "case_no": a_case_no(),
         "channel": "web",
         "received_at": NOW,
-        "region_code": "369901",
+        "region_code": "369900",
         "category_code": "140401",
         "title": "小区旁违章搭建影响通行",
         "content": "小区东门外有人违章搭建棚屋，占用人行道，请求依法拆除。",
@@ -124,3 +128,19 @@ def bearer(settings: RoutingSettings) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+OutboxOf = Callable[[str], Awaitable[list[tuple[str, dict[str, Any]]]]]
+
+
+@pytest.fixture
+def outbox_of(routing: Routing) -> OutboxOf:
+    """(subject, data) of every event a case wrote to the outbox, in order."""
+
+    async def events(case_no: str) -> list[tuple[str, dict[str, Any]]]:
+        async with routing.db.reading() as session:
+            query = select(OutboxEvent).where(OutboxEvent.case_no == case_no)
+            rows = (await session.exec(query.order_by(col(OutboxEvent.seq)))).all()
+        return [(r.subject, json.loads(r.payload)["data"]) for r in rows]
+
+    return events

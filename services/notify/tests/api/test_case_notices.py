@@ -22,6 +22,7 @@ async def app(tmp_path: Path):
         environment="test",
         jwt_secret="notify-api-tests-jwt-secret-0123456789",
         start_background=False,
+        letters_dir=str(tmp_path / "letters"),
     )
     app = create_app(settings, channels={"email": FakeChannel()})
     async with app.router.lifespan_context(app):
@@ -69,16 +70,30 @@ async def test_supervisors_and_operators_see_each_notice_with_its_recipient_mask
     response = await client.get(f"/api/v1/cases/{case_no}/notices", headers=bearer(app, role))
 
     assert response.status_code == 200
-    by_status = {n["status"]: n for n in response.json()}
-    assert set(by_status) == {"delivered", "failed"}
-    delivered, failed = by_status["delivered"], by_status["failed"]
-    assert delivered["notice_type"] == "registration"
-    assert delivered["channel"] == "email"
-    assert delivered["recipient_masked"] == "z***@example.cn"
-    assert (delivered["attempts"], delivered["last_error"]) == (1, None)
-    assert delivered["delivered_at"] is not None
-    assert (failed["recipient_masked"], failed["last_error"]) == (None, "no_email")
+    by_channel = {n["channel"]: n for n in response.json()}
+    assert set(by_channel) == {"email", "letter", "portal"}
+    email, letter = by_channel["email"], by_channel["letter"]
+    assert (email["notice_type"], email["status"]) == ("registration", "delivered")
+    assert email["recipient_masked"] == "z***@example.cn"
+    assert (email["attempts"], email["last_error"]) == (1, None)
+    assert [(a["channel"], a["result"]) for a in email["history"]] == [("email", "delivered")]
+    assert email["delivered_at"] is not None
+    assert (letter["recipient_masked"], letter["status"]) == ("letter:李*", "delivered")
+    assert by_channel["portal"]["audience"] == "portal"
     assert "zhang.sanfeng" not in response.text and "张三丰" not in response.text
+    assert "李四" not in response.text
+
+
+async def test_the_notices_can_be_filtered_by_audience(app, client, petitions) -> None:
+    case_no = await a_case_with_notices(app, petitions)
+
+    response = await client.get(
+        f"/api/v1/cases/{case_no}/notices",
+        params={"audience": "petitioner"},
+        headers=bearer(app, Role.OPERATOR),
+    )
+
+    assert sorted(n["channel"] for n in response.json()) == ["email", "letter"]
 
 
 async def test_a_clerk_may_not_read_the_notices_of_a_case(app, client, petitions) -> None:

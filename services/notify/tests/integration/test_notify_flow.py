@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from xinfang.common.auth import Role, issue_token
-from xinfang.common.events import Envelope, Event
+from xinfang.common.events import AssignmentAccepted, Envelope, Event
 from xinfang.common.messaging.tables import AppliedEvent
 from xinfang.common.testing.nats_server import free_port
 from xinfang.notify.main import create_app
@@ -56,8 +58,17 @@ class Running:
 
         await self.nc.subscribe(subject, cb=keep)
 
-    def events_of(self, case_no: str, event_type: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e["subject"] == case_no and e["type"] == event_type]
+    def events_of(
+        self, case_no: str, event_type: str, channel: str | None = "email"
+    ) -> list[dict[str, Any]]:
+        """Events of a case and type; by default those of e-mail notices (not the portal's)."""
+        return [
+            e
+            for e in self.events
+            if e["subject"] == case_no
+            and e["type"] == event_type
+            and (channel is None or e["data"]["channel"] == channel)
+        ]
 
     async def publish(self, event: Event, envelope: Envelope) -> Any:
         return await self.js.publish(
@@ -78,11 +89,13 @@ class Running:
         response = await self.http.get(
             f"/api/v1/cases/{case_no}/notices", headers={"Authorization": f"Bearer {token}"}
         )
-        return response.json() if response.status_code == 200 else []
+        found = response.json() if response.status_code == 200 else []
+        return [n for n in found if n["audience"] == "petitioner"]
 
 
 @asynccontextmanager
 async def running_notify(**settings: Any) -> AsyncIterator[Running]:
+    settings.setdefault("letters_dir", tempfile.mkdtemp(prefix="notify-letters-"))
     app = create_app(NotifySettings(environment="test", jwt_secret=JWT_SECRET, **settings))
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -172,7 +185,7 @@ async def test_a_routed_event_published_again_sends_no_second_email(
         assert len(notify.events_of(case_no, "xinfang.notice.delivered.v1")) == 1
 
 
-async def test_a_petitioner_without_email_is_reported_as_not_notified(
+async def test_every_step_is_also_delivered_in_the_portal_for_the_case_timeline(
     nats_url, database_url, smtp_server, petitions
 ) -> None:
     async with running_notify(
@@ -182,14 +195,18 @@ async def test_a_petitioner_without_email_is_reported_as_not_notified(
         smtp_port=smtp_server.port,
     ) as notify:
         case_no = petitions.case_no()
-        received = petitions.received(case_no, petitions.person(email=None))
+        received = petitions.received(case_no, contact_sealed=None)  # anonymous: no contacts
         routed = petitions.routed(case_no)
         await notify.publish(received, petitions.envelope(received))
         await notify.publish(routed, petitions.envelope(routed))
 
-        [failed] = await eventually(lambda: notify.events_of(case_no, "xinfang.notice.failed.v1"))
-        assert (failed["data"]["reason"], failed["data"]["attempts"]) == ("no_email", 0)
-        assert failed["data"]["recipient_masked"] is None
+        [event] = await eventually(
+            lambda: notify.events_of(case_no, "xinfang.notice.delivered.v1", channel="portal")
+        )
+        assert (event["data"]["notice_type"], event["data"]["recipient_masked"]) == (
+            "registration",
+            "portal",
+        )
         assert mails_of(smtp_server.messages, case_no) == []
 
 
@@ -242,3 +259,37 @@ async def test_a_notice_is_retried_while_the_mail_server_is_down_and_delivered_o
         [notice] = await notify.notices(case_no)
         assert notice["status"] == "delivered"
         assert notice["attempts"] >= 3
+
+
+async def test_the_same_event_delivered_three_times_sends_one_email_per_recipient(
+    nats_url, database_url, smtp_server, petitions
+) -> None:
+    async with running_notify(
+        nats_url=nats_url,
+        database_url=database_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+    ) as notify:
+        case_no = petitions.case_no()
+        people = (petitions.person(), petitions.person(name="李四", email="li.si@example.cn"))
+        received = petitions.received(case_no, *people)
+        accepted = AssignmentAccepted(
+            case_no=case_no, department_code="320115-ZJJ", accepted_at=datetime.now(UTC)
+        )
+        await notify.publish(received, petitions.envelope(received))
+        envelope = petitions.envelope(accepted)
+        for _ in range(3):  # three copies in the stream, past its de-duplication: one event id
+            await notify.js.publish(
+                accepted.nats_subject(),
+                envelope.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": uuid.uuid4().hex},
+            )
+        await eventually(lambda: len(notify.events_of(case_no, "xinfang.notice.delivered.v1")) >= 2)
+        await asyncio.sleep(0.5)
+
+        mails = mails_of(smtp_server.messages, case_no)
+        assert sorted((m.message["X-Xinfang-Notice"], tuple(m.rcpt_tos)) for m in mails) == [
+            ("acceptance", ("li.si@example.cn",)),
+            ("acceptance", ("zhang.sanfeng@example.cn",)),
+        ]
+        assert len(notify.events_of(case_no, "xinfang.notice.delivered.v1", channel=None)) == 3

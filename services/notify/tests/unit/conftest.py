@@ -1,4 +1,4 @@
-"""Notify wired with a fake channel, a manual clock and a SQLite file: no NATS, no SMTP."""
+"""Notify wired with fake channels, a manual clock, a small directory and a SQLite file."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from xinfang.common.events import Envelope, Event
 from xinfang.common.messaging.tables import OutboxEvent
 from xinfang.notify.bootstrap import Notify, bootstrap
 from xinfang.notify.channels.fake import FakeChannel
+from xinfang.notify.directory import Directory, Endpoint
 from xinfang.notify.settings import NotifySettings
 
 
@@ -27,11 +28,49 @@ def channel() -> FakeChannel:
 
 
 @pytest.fixture
-async def notify(tmp_path: Path, clock: ManualClock, channel: FakeChannel) -> AsyncIterator[Notify]:
-    settings = NotifySettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notify.db'}", environment="test"
+def fakes(channel: FakeChannel) -> dict[str, FakeChannel]:
+    """A fake for every channel but the portal (which sends nothing anyway)."""
+    return {"email": channel, **{name: FakeChannel(name) for name in ("sms", "webhook", "letter")}}
+
+
+@pytest.fixture
+def directory() -> Directory:
+    """Two departments (one by webhook, one by e-mail) and two leaders; the builders' routed
+    department (320115-ZJJ) is deliberately absent, so a plain routed case makes no department
+    notice."""
+    return Directory(
+        departments={
+            "D-HOOK": Endpoint(
+                ref="D-HOOK",
+                name="江宁区城市管理局",
+                email="cgj@gov.example",
+                webhook_url="http://127.0.0.1:9/hook",
+                webhook_secret="hook-secret",
+                channel="webhook",
+            ),
+            "D-MAIL": Endpoint(ref="D-MAIL", name="江宁区水务局", email="swj@gov.example"),
+        },
+        leaders=[
+            Endpoint(ref="L1", name="王副市长", sms="13900000101", channel="sms"),
+            Endpoint(ref="L2", name="信访局局长", email="head@gov.example"),
+        ],
     )
-    notify = bootstrap(settings, clock=clock, channels={"email": channel})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> NotifySettings:
+    return NotifySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'notify.db'}",
+        environment="test",
+        letters_dir=str(tmp_path / "letters"),
+    )
+
+
+@pytest.fixture
+async def notify(
+    settings: NotifySettings, clock: ManualClock, fakes: dict[str, FakeChannel], directory
+) -> AsyncIterator[Notify]:
+    notify = bootstrap(settings, clock=clock, channels=fakes, directory=directory)
     await notify.db.create_all()
     yield notify
     await notify.db.dispose()

@@ -10,6 +10,12 @@ from xinfang.notify import handlers, repository
 from xinfang.notify.dispatcher import Dispatcher
 
 
+async def by_email(outbox, event_type):
+    """Outcome events of e-mail notices (each case also has an in-portal notice, delivered)."""
+    rows = await outbox(event_type)
+    return [r for r in rows if json.loads(r.payload)["data"]["channel"] != "portal"]
+
+
 async def a_routed_case(apply, petitions, *people) -> str:
     case_no = petitions.case_no()
     await apply(petitions.received(case_no, *people))
@@ -18,8 +24,10 @@ async def a_routed_case(apply, petitions, *people) -> str:
 
 
 async def the_notice(notify, case_no):
+    """The one notice to the petitioner (the in-portal copy aside)."""
     async with notify.db.reading() as session:
-        [notice] = await repository.notices_of_case(session, case_no=case_no)
+        notices = await repository.notices_of_case(session, case_no=case_no)
+    [notice] = [n for n in notices if n.audience == "petitioner"]
     return notice
 
 
@@ -35,7 +43,7 @@ async def test_a_due_notice_is_rendered_for_its_recipient_and_sent_once(
     assert message.recipient == "zhang.sanfeng@example.cn"
     assert message.subject == f"【江宁市信访局】信访事项登记告知（{case_no}）"
     assert "张三丰：" in message.body and "QRSTUV2345" in message.body
-    [row] = await outbox(NoticeDelivered.TYPE)
+    [row] = await by_email(outbox, NoticeDelivered.TYPE)
     delivered = json.loads(row.payload)["data"]
     assert (delivered["case_no"], delivered["recipient_masked"]) == (case_no, "z***@example.cn")
     assert "zhang.sanfeng" not in row.payload
@@ -57,8 +65,8 @@ async def test_a_notice_that_fails_twice_then_succeeds_is_delivered_once(
     assert (notice.status, notice.attempts, notice.delivered_at) == ("delivered", 3, clock.now())
     assert notice.last_error == "fake_failure: told to fail"
     assert (channel.tries, len(channel.sent)) == (3, 1)
-    assert len(await outbox(NoticeDelivered.TYPE)) == 1
-    assert await outbox(NoticeFailed.TYPE) == []
+    assert len(await by_email(outbox, NoticeDelivered.TYPE)) == 1
+    assert await by_email(outbox, NoticeFailed.TYPE) == []
 
 
 async def test_a_failed_notice_is_not_tried_again_before_its_back_off_has_passed(
@@ -76,37 +84,50 @@ async def test_a_failed_notice_is_not_tried_again_before_its_back_off_has_passed
     assert notice.next_attempt_at == clock.now() + timedelta(milliseconds=1)
 
 
-async def test_a_notice_that_always_fails_is_given_up_after_max_attempts_with_one_event(
-    notify, apply, petitions, channel, clock, outbox
+async def test_a_notice_failing_on_every_channel_is_given_up_with_one_event(
+    notify, apply, petitions, channel, fakes, clock, outbox
 ) -> None:
     case_no = await a_routed_case(apply, petitions)
     channel.fail_next(1_000)
+    fakes["letter"].fail_next(1_000)
 
-    for _ in range(10):
+    for _ in range(20):
         await notify.dispatcher.run_once()
         clock.advance(timedelta(minutes=5))
 
     notice = await the_notice(notify, case_no)
-    assert (notice.status, notice.attempts) == ("failed", notify.settings.max_attempts)
-    assert channel.tries == notify.settings.max_attempts == 6
-    [row] = await outbox(NoticeFailed.TYPE)
+    max_attempts = notify.settings.max_attempts
+    assert (notice.status, notice.channel, notice.attempts) == (
+        "failed",
+        "letter",
+        2 * max_attempts,
+    )
+    assert channel.tries == fakes["letter"].tries == max_attempts == 6
+    [row] = await by_email(outbox, NoticeFailed.TYPE)
     failed = json.loads(row.payload)["data"]
-    assert (failed["reason"], failed["attempts"]) == ("fake_failure", 6)
+    assert (failed["reason"], failed["attempts"], failed["channel"]) == (
+        "fake_failure",
+        12,
+        "letter",
+    )
     assert failed["recipient_masked"] == "z***@example.cn"
-    assert await outbox(NoticeDelivered.TYPE) == []
+    assert await by_email(outbox, NoticeDelivered.TYPE) == []
 
 
-async def test_an_address_the_channel_refuses_for_good_fails_at_once(
-    notify, apply, petitions, channel, outbox
+async def test_an_address_the_channel_refuses_for_good_falls_back_to_a_letter_at_once(
+    notify, apply, petitions, channel, fakes, outbox
 ) -> None:
     case_no = await a_routed_case(apply, petitions)
     channel.fail_next(1, permanent=True)
 
     await notify.dispatcher.run_once()
+    await notify.dispatcher.run_once()
 
     notice = await the_notice(notify, case_no)
-    assert (notice.status, notice.attempts) == ("failed", 1)
-    assert len(await outbox(NoticeFailed.TYPE)) == 1
+    assert (notice.status, notice.channel, notice.attempts) == ("delivered", "letter", 2)
+    assert channel.tries == 1 and len(fakes["letter"].sent) == 1
+    [row] = await by_email(outbox, NoticeDelivered.TYPE)
+    assert json.loads(row.payload)["data"]["recipient_masked"] == "letter:张*丰"
 
 
 async def test_a_notice_leased_by_one_instance_is_not_sent_by_another_until_the_lease_ends(
@@ -131,7 +152,7 @@ async def test_a_late_outcome_for_a_notice_settled_meanwhile_changes_nothing(
     notice = await the_notice(notify, case_no)
 
     assert await handlers.record_delivery(notify, notice_id=notice.id) is None
-    assert len(await outbox(NoticeDelivered.TYPE)) == 1
+    assert len(await by_email(outbox, NoticeDelivered.TYPE)) == 1
 
 
 async def test_the_metrics_count_deliveries_by_result_and_show_the_queue(

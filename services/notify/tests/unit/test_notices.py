@@ -12,9 +12,10 @@ from xinfang.notify import repository
 from xinfang.notify.domain import CaseNotReceived
 
 
-async def notices(notify, case_no):
+async def notices(notify, case_no, audience="petitioner"):
     async with notify.db.reading() as session:
-        return await repository.notices_of_case(session, case_no=case_no)
+        made = await repository.notices_of_case(session, case_no=case_no)
+    return [n for n in made if n.audience == audience]
 
 
 async def test_a_routed_case_gets_one_pending_registration_notice_per_petitioner(
@@ -70,7 +71,7 @@ async def test_a_case_routed_before_notify_saw_it_received_is_left_for_a_retry(
     assert await notices(notify, case_no) == []
 
 
-async def test_a_petitioner_without_email_gets_a_notice_that_fails_at_once_with_no_email(
+async def test_a_petitioner_without_email_is_written_to_by_letter(
     notify, apply, petitions, outbox
 ) -> None:
     case_no = petitions.case_no()
@@ -79,14 +80,9 @@ async def test_a_petitioner_without_email_gets_a_notice_that_fails_at_once_with_
     await apply(petitions.routed(case_no))
 
     [notice] = await notices(notify, case_no)
-    assert (notice.status, notice.last_error, notice.recipient_masked) == (
-        "failed",
-        "no_email",
-        None,
-    )
-    [row] = await outbox(NoticeFailed.TYPE)
-    failed = json.loads(row.payload)["data"]
-    assert (failed["case_no"], failed["reason"], failed["attempts"]) == (case_no, "no_email", 0)
+    assert (notice.status, notice.channel, notice.chain) == ("pending", "letter", "letter")
+    assert notice.recipient_masked == "letter:张*丰"
+    assert await outbox(NoticeFailed.TYPE) == []
 
 
 async def test_petitioners_sharing_one_address_get_one_notice(notify, apply, petitions) -> None:

@@ -8,7 +8,11 @@ from pydantic import ValidationError
 from xinfang.common.crypto import derive_key
 from xinfang.notify.settings import DEV_SECRET, NotifySettings
 
-REAL_KEYS = {"notice_key": derive_key("real", "notice"), "hash_key": derive_key("real", "hash")}
+REAL_KEYS = {
+    "notice_key": derive_key("real", "notice"),
+    "hash_key": derive_key("real", "hash"),
+    "sms_secret": derive_key("real", "sms"),
+}
 
 
 def test_the_defaults_open_what_a_development_intake_seals() -> None:

@@ -47,16 +47,28 @@ async def test_a_supervisor_reads_where_a_petition_went_by_which_rule_why_and_wh
     assert response.status_code == 200
     assert response.json() == {
         "case_no": petition.case_no,
+        "status": "assigned",
         "department_code": "C_URBAN",
         "department_name": "江宁市城市管理局",
+        "co_handlers": [],
         "mode": "forward",
-        "status": "assigned",
         "rule": "category:140400",
         "reason": "内容分类「城乡建设/城市建设和市政管理/违法建设」"
         "属于「城乡建设/城市建设和市政管理」，由江宁市城市管理局主管",
         "category_code": "140401",
-        "region_code": "369901",
+        "region_code": "369900",
+        "matter_type": "appeal",
+        "received_at": "2026-03-02T01:30:00Z",
+        "route_due_on": "2026-03-17",
         "routed_at": "2026-03-02T01:30:00Z",
+        "object_due_on": "2026-03-09",
+        "report_due_on": None,
+        "accepted_at": None,
+        "answer_due_on": None,
+        "extension_status": None,
+        "extension_days": None,
+        "outcome": None,
+        "misroutes": 0,
     }
 
 
@@ -153,7 +165,7 @@ async def test_the_routes_are_described_in_openapi_with_the_one_error_shape(
     paths = (await client.get("/openapi.json")).json()["paths"]
 
     assignment = paths["/api/v1/assignments/{case_no}"]["get"]
-    assert "a department handler sees only" in assignment["description"]
+    assert "a department handler only its own" in assignment["description"]
     assert assignment["responses"]["404"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorBody"
     }

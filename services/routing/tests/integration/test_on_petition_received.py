@@ -12,7 +12,7 @@ from sqlmodel import select
 from xinfang.common.events import Envelope, PetitionReceived
 from xinfang.common.messaging.tables import OutboxEvent
 from xinfang.routing.bootstrap import Routing
-from xinfang.routing.handlers import on_petition_received
+from xinfang.routing.handlers.placing import on_petition_received
 from xinfang.routing.models import Assignment
 
 Route = Callable[..., Awaitable[None]]
@@ -38,10 +38,10 @@ async def test_routing_a_petition_stores_the_assignment_and_writes_its_event_to_
     await route(petition)
 
     [assignment] = await assignments(routing, petition.case_no)
-    assert (assignment.department_code, assignment.rule) == ("C_ECOENV", "category:100400")
+    assert (assignment.department_code, assignment.rule) == ("D05_GOV", "locality:369905")
     assert (assignment.category_code, assignment.region_code) == ("100401", "369905101")
     [row] = await outbox(routing, petition.case_no)
-    assert row.subject == "xinfang.petition.routed.C_ECOENV"
+    assert row.subject == "xinfang.petition.routed.D05_GOV"
     assert row.published_at is None
     envelope = Envelope.model_validate_json(row.payload)
     assert (envelope.type, envelope.subject) == ("xinfang.petition.routed.v1", petition.case_no)
@@ -97,7 +97,7 @@ async def test_a_failed_unit_of_work_leaves_neither_the_assignment_nor_its_event
     assert await outbox(routing, petition.case_no) == []
 
 
-async def test_the_event_carries_the_same_decision_the_assignment_records(
+async def test_a_petition_no_rule_places_is_queued_for_triage_with_its_reason_and_deadline(
     routing: Routing, route: Route, a_petition: Callable[..., PetitionReceived]
 ) -> None:
     petition = a_petition(category_code="180000")
@@ -106,7 +106,10 @@ async def test_the_event_carries_the_same_decision_the_assignment_records(
 
     [assignment] = await assignments(routing, petition.case_no)
     [event] = await outbox(routing, petition.case_no)
+    assert event.subject == "xinfang.petition.triaged"
     data = json.loads(event.payload)["data"]
-    assert data["department_code"] == assignment.department_code == "C_PETITION"
-    assert data["rule"] == assignment.rule == "triage"
-    assert assignment.status == "triage"
+    assert data["reason"] == assignment.reason
+    assert "没有匹配的转送规则" in assignment.reason
+    assert (assignment.status, assignment.rule) == ("triage", "triage:no_rule")
+    assert assignment.department_code is None
+    assert str(assignment.route_due_on) == "2026-03-17"

@@ -79,8 +79,10 @@ class RoutedFeed:
 async def routed(nc: Client) -> AsyncIterator[RoutedFeed]:
     feed = RoutedFeed()
     subscription = await nc.subscribe("xinfang.petition.routed.>", cb=feed.on_message)
+    triaged = await nc.subscribe("xinfang.petition.triaged", cb=feed.on_message)
     yield feed
     await subscription.unsubscribe()
+    await triaged.unsubscribe()
 
 
 async def publish(nc: Client, envelope: Envelope) -> Any:
@@ -151,7 +153,7 @@ async def test_the_assignment_is_read_by_its_department_and_hidden_from_another(
     assert other.json()["errors"][0]["code"] == "not_found"
 
 
-async def test_a_petition_no_rule_covers_reaches_the_petition_bureau_for_triage(
+async def test_a_petition_no_rule_covers_is_announced_as_triaged_for_the_clerks(
     api: httpx.AsyncClient,
     nc: Client,
     routed: RoutedFeed,
@@ -163,8 +165,8 @@ async def test_a_petition_no_rule_covers_reaches_the_petition_bureau_for_triage(
     await publish(nc, envelope_of(petition))
     subject, event = await routed.first_of(petition.case_no)
 
-    assert subject == "xinfang.petition.routed.C_PETITION"
-    assert event.data["rule"] == "triage"
+    assert subject == "xinfang.petition.triaged"
+    assert event.type == "xinfang.petition.triaged.v1"
     assert "没有匹配的转送规则" in event.data["reason"]
 
 

@@ -155,7 +155,7 @@ async def test_open_deadlines_are_listed_by_due_day_and_kind(
     ("params", "field"),
     [
         ({"due_before": "2026-13-01"}, "due_before"),
-        ({"kind": "handling"}, "kind"),
+        ({"kind": "lunch_break"}, "kind"),
         ({"limit": 0}, "limit"),
     ],
     ids=["impossible date", "unknown clock", "limit below one"],

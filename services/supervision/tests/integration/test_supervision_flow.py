@@ -23,6 +23,8 @@ from sqlmodel import select
 from xinfang.common.auth import Role, issue_token
 from xinfang.common.clock import ManualClock
 from xinfang.common.events import (
+    AssignmentAccepted,
+    DeadlineScheduled,
     Event,
     PetitionerRef,
     PetitionReceived,
@@ -156,8 +158,13 @@ async def applied(supervision: Supervision, event_id: str) -> bool:
 
 
 async def outbox_count(supervision: Supervision, case_no: str) -> int:
+    """How many `deadline.scheduled` events the case put in the outbox."""
     async with supervision.db.reading() as session:
-        query = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.case_no == case_no)
+        query = (
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.case_no == case_no, OutboxEvent.type == DeadlineScheduled.TYPE)
+        )
         return int((await session.exec(query)).one())
 
 
@@ -171,7 +178,7 @@ async def test_received_and_routed_petitions_start_the_routing_and_acceptance_cl
     await publish(nc, a_routed(case_no=case_no))
 
     events = await eventually(
-        lambda: len(feed.of(case_no)) >= 2 and feed.of(case_no), what="two deadline events"
+        lambda: len(feed.of(case_no)) >= 3 and feed.of(case_no), what="three deadline events"
     )
     by_kind = {e["kind"]: e for e in events}
     routing, notice = by_kind["routing"], by_kind["acceptance_notice"]
@@ -186,13 +193,15 @@ async def test_received_and_routed_petitions_start_the_routing_and_acceptance_cl
         f"/api/v1/cases/{case_no}/deadlines", headers=token(app, Role.SUPERVISOR)
     )
     assert response.status_code == 200
+    # The department's receipt meets the routing clock and opens the 5-working-day objection window.
     assert [(d["kind"], d["due_on"], d["status"]) for d in response.json()] == [
-        ("routing", "2026-10-08", "open"),
+        ("routing", "2026-10-08", "met"),
+        ("objection", "2026-10-16", "open"),
         ("acceptance_notice", "2026-10-26", "open"),
     ]
     due = await client.get(
         "/api/v1/deadlines",
-        params={"due_before": "2026-10-08", "kind": "routing"},
+        params={"due_before": "2026-10-26", "kind": "acceptance_notice"},
         headers=token(app, Role.SUPERVISOR),
     )
     assert case_no in [d["case_no"] for d in due.json()]
@@ -232,3 +241,25 @@ async def test_a_department_handler_may_not_read_deadlines(
     )
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "forbidden"
+
+
+async def test_an_impossible_transition_is_dead_lettered_and_the_consumer_goes_on(
+    app: FastAPI, client: httpx.AsyncClient, nc: Any, feed: ScheduledFeed
+) -> None:
+    stray = AssignmentAccepted(
+        case_no=a_case_no(), department_code="C_EDU", accepted_at=datetime(2026, 10, 9, tzinfo=UTC)
+    )
+    stray_id = await publish(nc, stray)  # accepted, yet never received: impossible
+    after = a_received()
+    await publish(nc, after)
+
+    await eventually(lambda: feed.of(after.case_no), what="the next case's deadline")
+    letters = await eventually(
+        lambda: _dead_letters(client, app, stray_id), what="the stray event dead-lettered"
+    )
+    assert "受理" in letters[0]["error"] and "PoisonMessage" in letters[0]["error"]
+
+
+async def _dead_letters(client: httpx.AsyncClient, app: FastAPI, event_id: str) -> list[Any]:
+    response = await client.get("/api/v1/dead-letters", headers=token(app, Role.OPERATOR))
+    return [d for d in response.json() if d["event_id"] == event_id]

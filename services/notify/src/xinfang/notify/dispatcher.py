@@ -3,20 +3,24 @@
 Several notify instances may run it at once: a notice is leased in a short transaction of its
 own before it is sent, so only one instance sends it; the outcome and its event commit together
 afterwards. A crash between the channel accepting a message and that commit sends it again when
-the lease runs out, with the same Message-ID.
+the lease runs out, with the same Message-ID (e-mail), ref (SMS) or delivery id (webhook), or
+over the same file (letter).
+
+Before a send: SMS in quiet hours waits for the morning; a channel whose circuit is open is not
+tried (its notices wait for the cool-down, the other channels go on).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import TYPE_CHECKING
 
-from xinfang.common.events import PoisonMessage
 from xinfang.common.logging import get_logger
-from xinfang.notify import domain, handlers, repository, templates
-from xinfang.notify.channels import DeliveryError, OutboundMessage
+from xinfang.notify import handlers, repository
+from xinfang.notify.breaker import STATE_VALUE
+from xinfang.notify.channels import DeliveryError
+from xinfang.notify.compose import compose
 from xinfang.notify.models import Notice
 
 if TYPE_CHECKING:
@@ -42,7 +46,7 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # leased notices come back when their lease runs out
-                log.warning("dispatch_round_failed", error=repr(exc))
+                log.warning("dispatch_round_failed", error=type(exc).__name__)
                 claimed = 0
                 await asyncio.sleep(1.0)
             if claimed < self.notify.settings.dispatch_batch:
@@ -50,13 +54,16 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch of due notices and send them; returns how many were claimed."""
-        notice_ids = await handlers.claim_due_notices(self.notify)
+        paused = self.notify.breakers.open_channels(self.notify.clock.now())
+        notice_ids = await handlers.claim_due_notices(self.notify, paused=paused)
         results = await asyncio.gather(
             *(self.deliver(notice_id) for notice_id in notice_ids), return_exceptions=True
         )
         for notice_id, result in zip(notice_ids, results, strict=True):
             if isinstance(result, Exception):
-                log.error("notice_outcome_not_recorded", notice_id=notice_id, error=repr(result))
+                log.error(
+                    "notice_outcome_not_recorded", notice_id=notice_id, error=type(result).__name__
+                )
         await self._measure(now=bool(notice_ids))
         return len(notice_ids)
 
@@ -64,19 +71,45 @@ class Dispatcher:
         """Send one claimed notice and record what happened."""
         notify = self.notify
         try:
-            message = await compose(notify, notice_id=notice_id)
+            message, masked = await compose(notify, notice_id=notice_id)
+        except DeliveryError as exc:
+            self._count(await handlers.record_failure(notify, notice_id=notice_id, error=exc))
+            return
+        if await self._held_back(notice_id, message.channel, message.audience):
+            return
+        breaker = notify.breakers.of(message.channel)
+        try:
             await notify.channels[message.channel].send(message)
         except DeliveryError as exc:
+            if not exc.permanent:
+                breaker.failed(notify.clock.now())
             notice = await handlers.record_failure(notify, notice_id=notice_id, error=exc)
         except Exception as exc:  # a bug costs one attempt instead of looping on the notice
+            breaker.failed(notify.clock.now())
             error = DeliveryError("internal_error", type(exc).__name__)
             notice = await handlers.record_failure(notify, notice_id=notice_id, error=error)
         else:
-            notice = await handlers.record_delivery(notify, notice_id=notice_id)
-        if notice is not None:
-            self._count(notice)
+            breaker.succeeded()
+            notice = await handlers.record_delivery(notify, notice_id=notice_id, masked=masked)
+        self._count(notice)
 
-    def _count(self, notice: Notice) -> None:
+    async def _held_back(self, notice_id: str, channel: str, audience: str) -> bool:
+        """Quiet hours (SMS) and an open circuit put the notice back untried."""
+        notify = self.notify
+        now = notify.clock.now()
+        morning = notify.schedule(channel, now, audience=audience)
+        if morning > now:
+            await handlers.defer(notify, notice_id=notice_id, until=morning, reason="quiet_hours")
+            return True
+        breaker = notify.breakers.of(channel)
+        if not breaker.allows(now):
+            await handlers.release(notify, notice_id=notice_id, until=breaker.reopens_at(now))
+            return True
+        return False
+
+    def _count(self, notice: Notice | None) -> None:
+        if notice is None:
+            return
         metrics = self.notify.notice_metrics
         result = "retry" if notice.status == "pending" else notice.status
         metrics.deliveries.labels(notice.channel, result).inc()
@@ -88,9 +121,22 @@ class Dispatcher:
         if not now and time.monotonic() - self._measured_at < MEASURE_EVERY_SECONDS:
             return
         self._measured_at = time.monotonic()
-        async with self.notify.db.reading() as session:
+        notify = self.notify
+        async with notify.db.reading() as session:
             pending = await repository.count_pending(session)
-        self.notify.notice_metrics.queue_depth.set(pending)
+            oldest = await repository.oldest_pending(session)
+            failed = await repository.count_failed(session)
+            unprinted = await repository.count_unprinted(session)
+        metrics = notify.notice_metrics
+        metrics.queue_depth.set(pending)
+        metrics.dead_letters.set(failed)
+        metrics.print_queue.set(unprinted)
+        clock_now = notify.clock.now()
+        age = (clock_now - oldest).total_seconds() if oldest is not None else 0.0
+        metrics.oldest_age.set(max(age, 0.0))
+        for channel in notify.channels:
+            state = notify.breakers.of(channel).state(clock_now)
+            metrics.breaker_state.labels(channel).set(STATE_VALUE[state])
 
     async def _wait(self) -> None:
         wakeup = self.notify.wakeup
@@ -103,38 +149,4 @@ class Dispatcher:
         wakeup.clear()
 
 
-async def compose(notify: Notify, *, notice_id: str) -> OutboundMessage:
-    """Render a notice for its recipient, opening the sealed details for this moment only."""
-    async with notify.db.reading() as session:
-        notice = await repository.get_notice(session, notice_id=notice_id)
-        case = await repository.get_case(session, case_no=notice.case_no) if notice else None
-    if notice is None or case is None or notice.recipient_sealed is None:
-        raise DeliveryError("not_deliverable", "notice, case or recipient missing", permanent=True)
-    try:
-        contacts = handlers.open_contacts(notify, case)
-    except PoisonMessage as exc:
-        raise DeliveryError("contacts_unreadable", str(exc)) from exc
-    if contacts is None or notice.contact_position >= len(contacts.people):
-        raise DeliveryError("not_deliverable", "the case's contacts lack the recipient")
-    fields = domain.notice_fields(
-        notice_type=notice.notice_type,
-        facts=json.loads(notice.facts),
-        case_no=case.case_no,
-        title=case.title,
-        received_at=case.received_at,
-        name=contacts.people[notice.contact_position].name,
-        query_code=contacts.query_code,
-        authority=notify.settings.authority_name,
-        portal_url=notify.settings.portal_url,
-        today=notify.clock.now(),
-    )
-    rendered = templates.render(notice.template, fields)
-    return OutboundMessage(
-        notice_id=notice.id,
-        case_no=notice.case_no,
-        notice_type=notice.notice_type,
-        channel=notice.channel,
-        recipient=notify.sealer.open(notice.recipient_sealed),
-        subject=rendered.subject,
-        body=rendered.body,
-    )
+__all__ = ["Dispatcher", "compose"]

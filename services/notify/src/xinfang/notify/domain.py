@@ -1,17 +1,18 @@
-"""Notify's pure rules: who gets a notice, what it says, when to try again. No I/O."""
+"""Notify's pure rules: who gets a notice, on which channels, when to try again. No I/O."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from xinfang.common.clock import CHINA_TZ
+from xinfang.common.privacy import mask_email, mask_name, mask_phone
 
 REGISTRATION = "registration"  # 登记/转送告知: registered, and forwarded or assigned to whom
-
-ROUTE_VERB = {"forward": "转送", "assign": "交办"}
+PORTAL = "portal"
+LETTER = "letter"
 
 
 class CaseNotReceived(Exception):
@@ -20,17 +21,39 @@ class CaseNotReceived(Exception):
 
 @dataclass(frozen=True)
 class Contact:
-    """One petitioner's contact details, as intake sealed them for notify. Never log one."""
+    """One petitioner's contact details, as intake sealed them for notify. Never log one.
+
+    `preferred` (sms, email or letter), `address` and `locale` are optional keys of the sealed
+    JSON: a petitioner without them is written to by e-mail, in Chinese, by name only on a letter.
+    """
 
     position: int
     name: str = field(repr=False)
     email: str | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
+    address: str | None = field(default=None, repr=False)
+    preferred: str | None = None
+    locale: str = "zh"
 
     @property
     def identity(self) -> str:
         """What makes two contacts the same recipient: the e-mail, or else the person's place."""
         return normalise_email(self.email) if self.email else f"contact:{self.position}"
+
+    def address_for(self, channel: str) -> str | None:
+        """Where `channel` reaches this person; a letter goes to the name (and address)."""
+        if channel == LETTER:
+            return "\n".join(part for part in (self.address, self.name) if part) or None
+        return {"email": self.email, "sms": self.phone}.get(channel)
+
+    def masked_for(self, channel: str) -> str | None:
+        if channel == "email" and self.email:
+            return mask_email(self.email)
+        if channel == "sms" and self.phone:
+            return mask_phone(self.phone)
+        if channel == LETTER:
+            return f"letter:{mask_name(self.name)}" if self.name else "letter"
+        return None
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,9 @@ def read_contacts(plain: str) -> Contacts:
             name=str(person.get("name") or ""),
             email=person.get("email") or None,
             phone=person.get("phone") or None,
+            address=person.get("address") or None,
+            preferred=person.get("preferred_channel") or None,
+            locale="en" if person.get("locale") == "en" else "zh",
         )
         for position, person in enumerate(data.get("contacts", []))
     ]
@@ -68,68 +94,18 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def registration_step(department_code: str) -> str:
-    """The step a registration notice is about: telling where the case went, once per place."""
-    return f"routed:{department_code}"
+def petitioner_chain(contact: Contact, *, default: str, order: Sequence[str]) -> list[str]:
+    """The channels to try for a petitioner: the preferred one, then the next ones in `order`
+    (SMS → e-mail → letter), skipping those the petitioner gave no address for."""
+    preferred = contact.preferred if contact.preferred in order else default
+    start = list(order).index(preferred) if preferred and preferred in order else 0
+    return [c for c in list(order)[start:] if contact.address_for(c)]
 
 
-def registration_facts(
-    *, department_code: str, department_name: str, mode: str, routed_at: datetime
-) -> dict[str, str]:
-    """What a registration notice keeps of the routing, to render it at send time."""
-    return {
-        "department_code": department_code,
-        "department_name": department_name,
-        "mode": mode,
-        "routed_at": routed_at.isoformat(),
-    }
-
-
-def registration_fields(facts: Mapping[str, str]) -> dict[str, str]:
-    """The template fields a registration notice draws from its facts."""
-    return {
-        "department_name": facts["department_name"],
-        "route_verb": ROUTE_VERB.get(facts["mode"], "转送"),
-        "routed_date": chinese_date(datetime.fromisoformat(facts["routed_at"])),
-    }
-
-
-FIELDS_FROM_FACTS: dict[str, Callable[[Mapping[str, str]], dict[str, str]]] = {
-    REGISTRATION: registration_fields,
-}
-
-
-def notice_fields(
-    *,
-    notice_type: str,
-    facts: Mapping[str, str],
-    case_no: str,
-    title: str,
-    received_at: datetime,
-    name: str,
-    query_code: str,
-    authority: str,
-    portal_url: str,
-    today: datetime,
-) -> dict[str, str]:
-    """Every field a notice's template may use."""
-    return {
-        "case_no": case_no,
-        "title": title,
-        "received_date": chinese_date(received_at),
-        "name": name,
-        "query_code": query_code,
-        "authority": authority,
-        "portal_url": portal_url,
-        "date": chinese_date(today),
-        **FIELDS_FROM_FACTS[notice_type](facts),
-    }
-
-
-def chinese_date(moment: datetime) -> str:
-    """A date as a formal letter writes it, in China time: 2026年11月22日."""
-    day = moment.astimezone(CHINA_TZ)
-    return f"{day.year}年{day.month}月{day.day}日"
+def staff_chain(preferred: str | None, available: Sequence[str]) -> list[str]:
+    """A department's or leader's channels: the preferred one first, then the others it has."""
+    first = [preferred] if preferred and preferred in available else []
+    return first + [c for c in available if c != preferred]
 
 
 def retry_delay(attempts: int, *, base: float, cap: float) -> timedelta:
@@ -139,5 +115,27 @@ def retry_delay(attempts: int, *, base: float, cap: float) -> timedelta:
 
 
 def gives_up(*, attempts: int, max_attempts: int, permanent: bool) -> bool:
-    """Whether a failed notice stops being retried."""
+    """Whether a channel stops being retried for a notice."""
     return permanent or attempts >= max_attempts
+
+
+def quiet_until(moment: datetime, *, start_hour: int, end_hour: int) -> datetime | None:
+    """The end of the quiet hours `moment` falls in (China time), or None outside them.
+
+    With start 22 and end 8, 23:30 and 06:00 both wait until the next 08:00.
+    """
+    local = moment.astimezone(CHINA_TZ)
+    if start_hour == end_hour:
+        return None
+    hour = local.hour
+    quiet = (
+        start_hour <= hour or hour < end_hour
+        if start_hour > end_hour
+        else start_hour <= hour < end_hour
+    )
+    if not quiet:
+        return None
+    morning = datetime.combine(local.date(), time(end_hour), tzinfo=CHINA_TZ)
+    if hour >= end_hour:
+        morning += timedelta(days=1)
+    return morning

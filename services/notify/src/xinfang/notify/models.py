@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from xinfang.common.db import UTCDateTime
 
 NoticeStatus = Literal["pending", "delivered", "failed"]
+Audience = Literal["petitioner", "portal", "department", "leader"]
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -31,6 +32,15 @@ class NoticeCase(SQLModel, table=True):
         sa_column=Column(Text),
         description="intake's sealed JSON: the query code and each petitioner's contacts",
     )
+    confidential: bool = Field(
+        default=False, description="an accusation or a confidential record: never name the accuser"
+    )
+    petitioners_masked: str = Field(default="", max_length=200, description="masked names")
+    department_names: str = Field(
+        default="{}",
+        sa_column=Column(Text, nullable=False, server_default="{}"),
+        description="JSON: department code → name, as routing named them",
+    )
 
 
 class Notice(SQLModel, table=True):
@@ -46,8 +56,16 @@ class Notice(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=32)
-    case_no: str = Field(foreign_key="notice_case.case_no", max_length=32, index=True)
+    case_no: str = Field(max_length=32, index=True, description="'' for notices about no case")
     notice_type: str = Field(max_length=40)
+    audience: str = Field(default="petitioner", max_length=20)
+    recipient_ref: str = Field(
+        default="", max_length=64, description="department code or leader id; '' for petitioners"
+    )
+    chain: str = Field(
+        default="email", max_length=60, description="channels to try in order, comma-separated"
+    )
+    round_attempts: int = Field(default=0, description="tries on the current channel")
     step: str = Field(max_length=64, description="which step of the case the notice is about")
     template: str = Field(max_length=60, description="template id, e.g. registration.v1")
     channel: str = Field(max_length=20)
@@ -67,6 +85,21 @@ class Notice(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    printed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    printed_by: str | None = Field(default=None, max_length=64)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try of a notice on one channel: when, and what came of it."""
+
+    __tablename__ = "notice_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=20)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    result: str = Field(max_length=20, description="delivered, retry, fallback, failed, deferred")
+    error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 # --- API schemas ----------------------------------------------------------------------------
@@ -86,3 +119,32 @@ class NoticePublic(BaseModel):
     delivered_at: datetime | None
     failed_at: datetime | None
     last_error: str | None
+
+
+class AttemptPublic(BaseModel):
+    """One delivery attempt as operators see it."""
+
+    channel: str
+    at: datetime
+    result: str
+    error: str | None
+
+
+class NoticeHistory(NoticePublic):
+    """A notice with whom it is for and every attempt to deliver it."""
+
+    audience: str
+    step: str
+    template: str
+    history: list[AttemptPublic]
+
+
+class PrintJob(BaseModel):
+    """A letter waiting for (or done by) the mailing clerk."""
+
+    notice_id: str
+    case_no: str
+    notice_type: str
+    created_at: datetime
+    printed_at: datetime | None
+    printed_by: str | None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from xinfang.notify.models import Notice, NoticeCase
+from xinfang.notify.models import DeliveryAttempt, Notice, NoticeCase
 
 
 async def get_case(session: AsyncSession, *, case_no: str) -> NoticeCase | None:
@@ -43,29 +44,40 @@ async def notices_of_case(session: AsyncSession, *, case_no: str) -> list[Notice
     return list((await session.exec(query)).all())
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime, paused: Sequence[str] = ()) -> ColumnElement[bool]:
     free = or_(col(Notice.locked_until).is_(None), col(Notice.locked_until) < now)
-    return and_(Notice.status == "pending", col(Notice.next_attempt_at) <= now, free)
+    due = and_(Notice.status == "pending", col(Notice.next_attempt_at) <= now, free)
+    return and_(due, col(Notice.channel).not_in(list(paused))) if paused else due
 
 
-async def any_due(session: AsyncSession, *, now: datetime) -> bool:
+async def any_due(session: AsyncSession, *, now: datetime, paused: Sequence[str] = ()) -> bool:
     """Whether a notice is due and free: a read that spares the write lock when none is."""
-    query = select(col(Notice.id)).where(_due(now)).limit(1)
+    query = select(col(Notice.id)).where(_due(now, paused)).limit(1)
     return (await session.exec(query)).first() is not None
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, until: datetime, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    paused: Sequence[str] = (),
 ) -> list[str]:
     """Lease up to `limit` due notices until `until`; returns the ids this caller got.
 
     The lease is re-checked by the UPDATE itself, so of two instances racing for a notice only
     one gets it (PostgreSQL re-evaluates the condition on the locked row; SQLite has one writer).
     """
-    due = select(col(Notice.id)).where(_due(now)).order_by(col(Notice.next_attempt_at)).limit(limit)
+    due = (
+        select(col(Notice.id))
+        .where(_due(now, paused))
+        .order_by(col(Notice.next_attempt_at))
+        .limit(limit)
+    )
     claim = (
         update(Notice)
-        .where(col(Notice.id).in_(due), _due(now))
+        .where(col(Notice.id).in_(due), _due(now, paused))
         .values(locked_until=until)
         .returning(col(Notice.id))
         .execution_options(synchronize_session=False)
@@ -76,3 +88,65 @@ async def claim_due(
 async def count_pending(session: AsyncSession) -> int:
     query = select(func.count()).select_from(Notice).where(Notice.status == "pending")
     return (await session.exec(query)).one()
+
+
+async def count_failed(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(Notice).where(Notice.status == "failed")
+    return (await session.exec(query)).one()
+
+
+async def count_unprinted(session: AsyncSession) -> int:
+    query = (
+        select(func.count())
+        .select_from(Notice)
+        .where(
+            Notice.channel == "letter",
+            Notice.status == "delivered",
+            col(Notice.printed_at).is_(None),
+        )
+    )
+    return (await session.exec(query)).one()
+
+
+async def oldest_pending(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting pending notice was made."""
+    query = select(func.min(col(Notice.created_at))).where(Notice.status == "pending")
+    return (await session.exec(query)).one()
+
+
+async def attempts_of(
+    session: AsyncSession, *, notice_ids: Sequence[str]
+) -> dict[str, list[DeliveryAttempt]]:
+    """The delivery history of each notice, oldest try first."""
+    query = (
+        select(DeliveryAttempt)
+        .where(col(DeliveryAttempt.notice_id).in_(list(notice_ids)))
+        .order_by(col(DeliveryAttempt.id))
+    )
+    history: dict[str, list[DeliveryAttempt]] = {notice_id: [] for notice_id in notice_ids}
+    for attempt in (await session.exec(query)).all():
+        history[attempt.notice_id].append(attempt)
+    return history
+
+
+async def dead_letters(session: AsyncSession, *, limit: int) -> list[Notice]:
+    """Notices given up on, newest first."""
+    query = (
+        select(Notice)
+        .where(Notice.status == "failed")
+        .order_by(col(Notice.failed_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def print_queue(session: AsyncSession, *, printed: bool, limit: int) -> list[Notice]:
+    """Stored letters, waiting for the mailing clerk (or, with `printed`, already printed)."""
+    done = col(Notice.printed_at).is_not(None) if printed else col(Notice.printed_at).is_(None)
+    query = (
+        select(Notice)
+        .where(Notice.channel == "letter", Notice.status == "delivered", done)
+        .order_by(col(Notice.delivered_at))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

@@ -2,12 +2,89 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from xinfang.routing.models import Assignment
+from xinfang.routing.models import Assignment, AuditEntry, WebhookDelivery, WebhookEndpoint, to_json
 
 
-async def get_assignment(session: AsyncSession, *, case_no: str) -> Assignment | None:
+async def get_assignment(
+    session: AsyncSession, *, case_no: str, for_update: bool = False
+) -> Assignment | None:
+    """The case; `for_update` locks its row until the unit of work ends (PostgreSQL)."""
     query = select(Assignment).where(Assignment.case_no == case_no)
+    if for_update:
+        query = query.with_for_update()
     return (await session.exec(query)).first()
+
+
+OPEN_STATUSES = ("assigned", "accepted")
+
+
+async def department_assignments(
+    session: AsyncSession, *, department: str, open_only: bool = False, limit: int = 200
+) -> list[Assignment]:
+    """Cases a department leads or co-handles, oldest routing first (shielding is the caller's)."""
+    query = (
+        select(Assignment)
+        .where(
+            or_(
+                Assignment.department_code == department,
+                col(Assignment.co_handlers_json).contains(f'"{department}"'),
+            )
+        )
+        .order_by(col(Assignment.routed_at))
+        .limit(limit)
+    )
+    if open_only:
+        query = query.where(col(Assignment.status).in_(OPEN_STATUSES))
+    return list((await session.exec(query)).all())
+
+
+async def triage_queue(session: AsyncSession, *, limit: int = 200) -> list[Assignment]:
+    """Cases waiting for a clerk, oldest first."""
+    query = (
+        select(Assignment)
+        .where(Assignment.status == "triage")
+        .order_by(col(Assignment.received_at), col(Assignment.case_no))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+def audit(
+    session: AsyncSession, *, at: datetime, actor: str, action: str, target: str, **detail: Any
+) -> None:
+    """Record who did what to which department or case."""
+    session.add(
+        AuditEntry(at=at, actor=actor, action=action, target=target, detail_json=to_json(detail))
+    )
+
+
+async def audit_of(session: AsyncSession, *, target: str) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.target == target).order_by(col(AuditEntry.id))
+    return list((await session.exec(query)).all())
+
+
+async def has_webhook(session: AsyncSession, *, department: str) -> bool:
+    """Whether the department takes its feed by webhook; read once per unit of work."""
+    if "webhook_departments" not in session.info:
+        query = select(WebhookEndpoint.department_code).where(col(WebhookEndpoint.active))
+        session.info["webhook_departments"] = set((await session.exec(query)).all())
+    return department in session.info["webhook_departments"]
+
+
+async def due_deliveries(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[WebhookDelivery]:
+    """Pending webhook deliveries whose next attempt is due, oldest first."""
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", col(WebhookDelivery.next_attempt_at) <= now)
+        .order_by(col(WebhookDelivery.created_at))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

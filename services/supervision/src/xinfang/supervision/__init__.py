@@ -1,8 +1,9 @@
-"""xinfang supervision: the legal clocks of every case.
+"""xinfang supervision: the legal clocks of every case, and everything that watches them.
 
-Owns deadlines; later also supervision orders (督办), escalations, alerts, KPIs and ledgers.
-Consumes `xinfang.petition.received.v1`, which starts the routing clock (转送/交办, 15 days from
-registration), and `xinfang.petition.routed.v1`, which starts the acceptance-notice clock (受理告知,
-15 days from the department's receipt). Counts each deadline on the Chinese working-day calendar
-and emits `xinfang.deadline.scheduled.v1` once per case and clock.
+Owns deadlines, the case state machine (the 15 statuses of practice), supervision orders (督办),
+escalations, early warnings, the review chain, KPIs, ledgers (台账), bulletins (通报) and the
+dashboard. Consumes intake's and routing's events (`petition.*`, `assignment.*`, `case.answered`);
+emits `deadline.scheduled|warned|missed`, `case.status_changed`, `supervision.order_issued`,
+`supervision.escalated`, `review.opened`, `case.finalised` and `alert.raised`. Timers live in the
+database and are fired by the `Scheduler` worker on the injectable clock. See README.md.
 """

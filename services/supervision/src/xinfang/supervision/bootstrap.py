@@ -9,6 +9,9 @@ from xinfang.common.db import Database
 from xinfang.common.messaging.runtime import MessagingRuntime
 from xinfang.common.metrics import ServiceMetrics
 from xinfang.supervision.consumers import subscriptions
+from xinfang.supervision.context import Context, FileClock
+from xinfang.supervision.metrics import SupervisionMetrics
+from xinfang.supervision.scheduler import Scheduler
 from xinfang.supervision.settings import SupervisionSettings
 
 
@@ -21,6 +24,8 @@ class Supervision:
     clock: Clock
     metrics: ServiceMetrics
     runtime: MessagingRuntime
+    ctx: Context
+    scheduler: Scheduler
 
     @property
     def source(self) -> str:
@@ -28,15 +33,34 @@ class Supervision:
 
 
 def bootstrap(settings: SupervisionSettings, *, clock: Clock | None = None) -> Supervision:
-    """Wire supervision from its settings."""
-    clock = clock or SystemClock()
+    """Wire supervision from its settings; `clock_file` (tests only) gives a clock a test moves."""
+    if clock is None:
+        clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
     db = Database(settings.database_url)
     metrics = ServiceMetrics("supervision")
+    ctx = Context.from_settings(settings, clock=clock)
+    scheduler = Scheduler(
+        db=db,
+        ctx=ctx,
+        interval=settings.scheduler_interval_seconds,
+        batch=settings.scheduler_batch,
+        metrics=SupervisionMetrics(metrics),
+        kpi_every=settings.kpi_refresh_seconds,
+    )
     runtime = MessagingRuntime(
         settings=settings,
         db=db,
         clock=clock,
         metrics=metrics,
-        subscriptions=subscriptions(settings, clock=clock),
+        subscriptions=subscriptions(settings, ctx=ctx),
+        workers=[scheduler],
     )
-    return Supervision(settings=settings, db=db, clock=clock, metrics=metrics, runtime=runtime)
+    return Supervision(
+        settings=settings,
+        db=db,
+        clock=clock,
+        metrics=metrics,
+        runtime=runtime,
+        ctx=ctx,
+        scheduler=scheduler,
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.supervision.domain import DeadlineKind, DeadlineStatus
-from xinfang.supervision.models import Deadline
+from xinfang.supervision.models import Deadline, SupervisionOrder, TimelineEntry
 
 
 async def get_deadline(
@@ -29,7 +31,12 @@ async def case_deadlines(session: AsyncSession, *, case_no: str) -> list[Deadlin
 
 
 async def open_deadlines(
-    session: AsyncSession, *, due_by: date | None, kind: DeadlineKind | None, limit: int
+    session: AsyncSession,
+    *,
+    due_by: date | None,
+    kind: DeadlineKind | None,
+    limit: int,
+    department: str | None = None,
 ) -> list[Deadline]:
     """Open deadlines due on or before `due_by` (all of them without it), soonest first."""
     query = select(Deadline).where(Deadline.status == DeadlineStatus.OPEN.value)
@@ -37,5 +44,177 @@ async def open_deadlines(
         query = query.where(col(Deadline.due_on) <= due_by)
     if kind is not None:
         query = query.where(Deadline.kind == kind.value)
+    if department is not None:
+        query = query.where(Deadline.department_code == department)
     query = query.order_by(col(Deadline.due_on), col(Deadline.case_no), col(Deadline.id))
     return list((await session.exec(query.limit(limit))).all())
+
+
+async def deadlines_in_status(
+    session: AsyncSession, *, status: DeadlineStatus, department: str | None, limit: int
+) -> list[Deadline]:
+    """Deadlines in `status` (e.g. overdue), oldest due first."""
+    query = select(Deadline).where(Deadline.status == status.value)
+    if department is not None:
+        query = query.where(Deadline.department_code == department)
+    query = query.order_by(col(Deadline.due_on), col(Deadline.id)).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def deadlines_to_check(session: AsyncSession, *, today: date, limit: int) -> list[Deadline]:
+    """Timers come due: open deadlines whose next check is today or earlier."""
+    query = (
+        select(Deadline)
+        .where(col(Deadline.next_check_on) <= today, Deadline.status == DeadlineStatus.OPEN.value)
+        .order_by(col(Deadline.next_check_on), col(Deadline.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def claim_due(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
+    """Take up to `limit` due timers off the queue in one statement; returns the rows as claimed.
+
+    The UPDATE re-checks `next_check_on <= today AND status = 'open'` on each row as it locks it,
+    so a row another instance claimed (its `next_check_on` now NULL) is skipped: each timer goes
+    to exactly one instance. The claimed rows get their new timer in `write_back`, in the same
+    transaction; if it rolls back, so does the claim.
+    """
+    due = (
+        col(Deadline.next_check_on) <= today,
+        Deadline.status == DeadlineStatus.OPEN.value,
+    )
+    ids = select(Deadline.id).where(*due).order_by(col(Deadline.next_check_on)).limit(limit)
+    statement = (
+        update(Deadline)
+        .where(col(Deadline.id).in_(ids.scalar_subquery()), *due)
+        .values(next_check_on=None, version=col(Deadline.version) + 1)
+        .returning(*Deadline.__table__.c)  # type: ignore[attr-defined]
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.exec(statement)).all())  # type: ignore[call-overload]
+
+
+async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
+    """Store the claimed rows' new values, in one executemany by primary key."""
+    if changes:
+        table = Deadline.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                warned=bindparam("warned"),
+                status=bindparam("status"),
+                next_check_on=bindparam("next_check_on"),
+                settled_on=bindparam("settled_on"),
+            )
+        )
+        rows = [{"b_id": c["id"], **{k: v for k, v in c.items() if k != "id"}} for c in changes]
+        await session.exec(statement, params=rows)  # type: ignore[call-overload]
+
+
+async def claim(session: AsyncSession, row: Deadline | SupervisionOrder, values: dict) -> bool:
+    """Apply `values` only if nobody changed the row since it was read (its `version`).
+
+    The conditional UPDATE is the claim: of several instances that read the same timer, exactly
+    one updates it; the others see 0 rows and fire nothing.
+    """
+    table = type(row)
+    key = (
+        col(Deadline.id) == row.id
+        if table is Deadline
+        else (col(SupervisionOrder.order_id) == row.order_id)
+    )
+    statement = (
+        update(table)
+        .where(key, col(table.version) == row.version)  # type: ignore[attr-defined]
+        .values(**values, version=row.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return bool(result.rowcount == 1)
+
+
+async def orders_to_escalate(
+    session: AsyncSession, *, today: date, limit: int
+) -> list[SupervisionOrder]:
+    """Open orders whose feedback (or last step) is overdue."""
+    query = (
+        select(SupervisionOrder)
+        .where(
+            SupervisionOrder.status == "open",
+            col(SupervisionOrder.next_escalate_on) <= today,
+        )
+        .order_by(col(SupervisionOrder.next_escalate_on))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def resolve_orders(
+    session: AsyncSession, *, case_no: str, deadline_kind: str, on: date
+) -> None:
+    """The step an order chased was done: its orders stop escalating."""
+    await session.exec(  # type: ignore[call-overload]
+        update(SupervisionOrder)
+        .where(
+            col(SupervisionOrder.case_no) == case_no,
+            col(SupervisionOrder.deadline_kind) == deadline_kind,
+            col(SupervisionOrder.status) == "open",
+        )
+        .values(status="resolved", answered_on=on, next_escalate_on=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def orders(
+    session: AsyncSession, *, status: str | None, department: str | None, limit: int
+) -> list[SupervisionOrder]:
+    """Supervision orders, newest first."""
+    query = select(SupervisionOrder)
+    if status is not None:
+        query = query.where(SupervisionOrder.status == status)
+    if department is not None:
+        query = query.where(SupervisionOrder.department_code == department)
+    query = query.order_by(col(SupervisionOrder.created_at).desc()).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def timeline(session: AsyncSession, *, case_no: str) -> list[TimelineEntry]:
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.case_no == case_no)
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def provisional_deadlines(session: AsyncSession, *, limit: int) -> list[Deadline]:
+    """Running deadlines counted without an official calendar."""
+    query = (
+        select(Deadline)
+        .where(
+            col(Deadline.provisional).is_(True),
+            col(Deadline.status).in_([DeadlineStatus.OPEN.value, DeadlineStatus.OVERDUE.value]),
+        )
+        .order_by(col(Deadline.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def count_due(session: AsyncSession, *, today: date) -> int:
+    """How many deadline timers are due (the scheduler's queue)."""
+    query = (
+        select(func.count())
+        .select_from(Deadline)
+        .where(col(Deadline.next_check_on) <= today, Deadline.status == DeadlineStatus.OPEN.value)
+    )
+    return int((await session.exec(query)).one())
+
+
+async def count_open_orders(session: AsyncSession) -> int:
+    query = (
+        select(func.count()).select_from(SupervisionOrder).where(SupervisionOrder.status == "open")
+    )
+    return int((await session.exec(query)).one())

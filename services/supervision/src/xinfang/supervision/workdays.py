@@ -2,14 +2,16 @@
 
 Counting follows 民法典 Arts. 201 and 203 (regulations.md §12): the start day is not counted, and
 a period whose last day is a rest day ends on the next working day. Working days come from
-`chinese_calendar`, which knows the State Council's holidays and make-up working days (调休上班).
-For a year it does not know yet, only Saturdays and Sundays are rest days and the result is
-provisional: it is recomputed once that year's notice is loaded.
+`chinese_calendar`, which knows the State Council's holidays and make-up working days (调休上班),
+and from the year notices a deployment loads (`YearNotice`, see `calendars`). For a year neither
+knows, only Saturdays and Sundays are rest days and the result is provisional: it is recomputed
+once that year's notice is loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -26,6 +28,22 @@ class Day:
     working: bool
     holiday: Holiday | None = None  # the public holiday it belongs to, if any
     known: bool = True  # False: the year has no official calendar, weekends alone were used
+
+
+@dataclass(frozen=True)
+class YearNotice:
+    """One year's State Council notice: public holidays (day → name) and make-up working days."""
+
+    year: int
+    holidays: Mapping[date, Holiday | None]
+    workdays: frozenset[date] = frozenset()
+
+    def day(self, on: date) -> Day:
+        if on in self.workdays:
+            return Day(on=on, working=True)
+        if on in self.holidays:
+            return Day(on=on, working=False, holiday=self.holidays[on])
+        return Day(on=on, working=on.weekday() < 5)
 
 
 @dataclass(frozen=True)
@@ -47,42 +65,71 @@ class Count:
         return [self.nominal + ONE_DAY * i for i in range((self.last_day - self.nominal).days)]
 
 
+@dataclass(frozen=True)
+class WorkCalendar:
+    """The package's calendar plus the year notices a deployment loaded (these win)."""
+
+    notices: Mapping[int, YearNotice] = field(default_factory=dict)
+
+    def knows(self, year: int) -> bool:
+        """True when `year` is counted on an official calendar."""
+        return year in self.notices or self.day(date(year, 6, 1)).known
+
+    def day(self, on: date) -> Day:
+        """Look a day up in a loaded notice, the package, or the weekends of an unknown year."""
+        notice = self.notices.get(on.year)
+        if notice is not None:
+            return notice.day(on)
+        try:
+            is_rest, name = chinese_calendar.get_holiday_detail(on)
+        except NotImplementedError:  # chinese_calendar knows 2004 up to its release's last notice
+            return Day(on=on, working=on.weekday() < 5, known=False)
+        holiday = Holiday(name) if is_rest and name else None
+        return Day(on=on, working=not is_rest, holiday=holiday)
+
+    def add_days(self, start: date, n: int) -> Count:
+        """`n` days after `start` (not counted); a rest day moves it to the next working day."""
+        _require_positive(n)
+        nominal = start + ONE_DAY * n
+        current = self.day(nominal)
+        unknown: set[int] = set()
+        while True:
+            if not current.known:
+                unknown.add(current.on.year)
+            if current.working:
+                return Count(nominal, current.on, tuple(sorted(unknown)))
+            current = self.day(current.on + ONE_DAY)
+
+    def add_working_days(self, start: date, n: int) -> Count:
+        """The `n`th working day after `start` (not counted); make-up working days count."""
+        _require_positive(n)
+        on, counted = start, 0
+        unknown: set[int] = set()
+        while counted < n:
+            on += ONE_DAY
+            current = self.day(on)
+            if not current.known:
+                unknown.add(on.year)
+            counted += current.working
+        return Count(nominal=on, last_day=on, unknown_years=tuple(sorted(unknown)))
+
+
+PACKAGE_CALENDAR = WorkCalendar()
+
+
 def day(on: date) -> Day:
-    """Look a day up in the official calendar, or in the weekends of a year it does not know."""
-    try:
-        is_rest, name = chinese_calendar.get_holiday_detail(on)
-    except NotImplementedError:  # chinese_calendar knows 2004 up to its release's last notice
-        return Day(on=on, working=on.weekday() < 5, known=False)
-    holiday = Holiday(name) if is_rest and name else None
-    return Day(on=on, working=not is_rest, holiday=holiday)
+    """`PACKAGE_CALENDAR.day`: the package's calendar alone."""
+    return PACKAGE_CALENDAR.day(on)
 
 
 def add_days(start: date, n: int) -> Count:
-    """`n` days after `start` (not counted); a rest day moves it to the next working day."""
-    _require_positive(n)
-    nominal = start + ONE_DAY * n
-    current = day(nominal)
-    unknown: set[int] = set()
-    while True:
-        if not current.known:
-            unknown.add(current.on.year)
-        if current.working:
-            return Count(nominal=nominal, last_day=current.on, unknown_years=tuple(sorted(unknown)))
-        current = day(current.on + ONE_DAY)
+    """`n` days after `start` on the package's calendar alone."""
+    return PACKAGE_CALENDAR.add_days(start, n)
 
 
 def add_working_days(start: date, n: int) -> Count:
-    """The `n`th working day after `start` (not counted); make-up working days count."""
-    _require_positive(n)
-    on, counted = start, 0
-    unknown: set[int] = set()
-    while counted < n:
-        on += ONE_DAY
-        current = day(on)
-        if not current.known:
-            unknown.add(on.year)
-        counted += current.working
-    return Count(nominal=on, last_day=on, unknown_years=tuple(sorted(unknown)))
+    """`n` working days after `start` on the package's calendar alone."""
+    return PACKAGE_CALENDAR.add_working_days(start, n)
 
 
 def _require_positive(n: int) -> None:

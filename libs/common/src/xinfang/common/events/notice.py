@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
 
 from xinfang.common.events.envelope import CaseEvent, register
+
+Audience = Literal["petitioner", "portal", "department", "leader"]
 
 
 @register
@@ -18,6 +23,12 @@ class NoticeDelivered(CaseEvent):
     channel: str
     recipient_masked: str
     delivered_at: datetime
+    audience: Audience = Field(
+        default="petitioner",
+        description="who was told: a petitioner (masked), the case's in-portal notice (channel "
+        "portal), a department (recipient_masked is its code) or a leader",
+    )
+    template: str | None = Field(default=None, description="the template id, e.g. acceptance.v1")
 
 
 @register
@@ -33,3 +44,4 @@ class NoticeFailed(CaseEvent):
     reason: str
     attempts: int
     failed_at: datetime
+    audience: Audience = Field(default="petitioner", description="as in notice.delivered")

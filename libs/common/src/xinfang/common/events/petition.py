@@ -46,6 +46,18 @@ class PetitionFlags(BaseModel):
     court_related: bool = False
     collective: bool = False
     leapfrog: bool = False
+    repeat: bool = False
+
+
+class FlagReason(BaseModel):
+    """Why intake flagged a case: the rule that fired, in words (shown on the case)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    rule: str = Field(description="repeat, collective, leapfrog, not_accepted, not_reaccepted, …")
+    zh: str
+    en: str
+    related_case: str | None = None
 
 
 @register
@@ -72,6 +84,19 @@ class PetitionReceived(CaseEvent):
     accused: AccusedRef | None = None
     flags: PetitionFlags = PetitionFlags()
     repeat_of: str | None = Field(default=None, description="the earlier case of a repeat")
+    repeat_count: int = Field(default=0, description="earlier similar cases of the petitioner")
+    request: str | None = Field(default=None, description="请求; `content` holds the facts")
+    reasons: str | None = Field(default=None, description="理由")
+    locality_level: str | None = Field(default=None, description="city, district or street")
+    category_version: str | None = Field(default=None, description="classification table version")
+    attachments: list[str] = Field(default_factory=list, description="SHA-256 of each attachment")
+    registered_by: str | None = Field(default=None, description="registering clerk (account id)")
+    why_flagged: list[FlagReason] = Field(default_factory=list)
+    refused: Literal["not_accepted", "not_reaccepted", "redirected"] | None = Field(
+        default=None,
+        description="set when intake refused the petition at registration: a PetitionRefused "
+        "follows, and the case is not to be routed",
+    )
 
 
 @register
@@ -85,6 +110,7 @@ class PetitionRefused(CaseEvent):
     basis: str = Field(description="the rule, e.g. 《信访工作条例》第三十六条")
     related_case: str | None = None
     refused_at: datetime
+    reason_en: str | None = None
 
 
 @register

@@ -111,6 +111,9 @@ class CaseAnswered(DepartmentEvent):
     legal_basis: str
     review_body: str | None = Field(default=None, description="where to ask for review")
     answered_at: datetime
+    request: str | None = Field(default=None, description="the petitioner's request, as answered")
+    facts_and_reasons: str | None = Field(default=None, description="findings and reasons")
+    review_how: str | None = Field(default=None, description="how and by when to ask for review")
 
 
 @register
@@ -120,3 +123,16 @@ class CompletionReported(DepartmentEvent):
     TYPE = "xinfang.assignment.completion_reported.v1"
 
     reported_at: datetime
+    summary: str | None = Field(default=None, description="the completion report's text")
+
+
+@register
+class CoHandlingRequested(DepartmentEvent):
+    """A department was asked to co-handle a case (协办); the lead department answers for it."""
+
+    TYPE = "xinfang.assignment.co_handling_requested.v1"
+
+    lead_department: str
+    department_name: str
+    reason: str
+    requested_at: datetime

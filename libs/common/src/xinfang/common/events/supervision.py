@@ -58,6 +58,10 @@ class SupervisionOrderIssued(CaseEvent):
     reason: str
     feedback_due_on: date
     issued_by: str = "system"
+    kind: Literal["order", "recommendation"] = Field(
+        default="order", description="督办单, or an improvement recommendation (改进建议)"
+    )
+    deadline_kind: str | None = Field(default=None, description="the missed clock, if any")
 
 
 @register
@@ -69,6 +73,7 @@ class SupervisionEscalated(CaseEvent):
     order_id: str
     step: Literal["department_head", "responsible_leader", "public_notice"]
     department_code: str
+    responsible_leader: str | None = Field(default=None, description="包案领导, when assigned")
 
 
 @register

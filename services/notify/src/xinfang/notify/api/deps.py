@@ -18,3 +18,5 @@ def get_notify(request: Request) -> Notify:
 
 NotifyDep = Annotated["Notify", Depends(get_notify)]
 NoticeReader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.OPERATOR))]
+Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
+MailingClerk = Annotated[Principal, Depends(require_roles(Role.CLERK, Role.OPERATOR))]

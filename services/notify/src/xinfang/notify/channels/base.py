@@ -1,4 +1,4 @@
-"""What every delivery channel (e-mail now; SMS, webhooks, letters later) offers the dispatcher."""
+"""What every delivery channel (e-mail, SMS, webhook, letter, portal) offers the dispatcher."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ class OutboundMessage:
     recipient: str = field(repr=False)
     subject: str
     body: str = field(repr=False)
+    sms: str = field(default="", repr=False)
+    audience: str = "petitioner"
+    locale: str = "zh"
+    secret: str | None = field(default=None, repr=False)  # a webhook's signing key
 
 
 class DeliveryError(Exception):

@@ -21,3 +21,11 @@ DeadlineReader = Annotated[
     Principal,
     Depends(require_roles(Role.SUPERVISOR, Role.LEADER, Role.OPERATOR, Role.CLERK)),
 ]
+
+Supervisor = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR))]
+Operator = Annotated[Principal, Depends(require_roles(Role.OPERATOR))]
+# Orders: the bureau, and a department handler for its own department's orders only.
+OrderReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.SUPERVISOR, Role.LEADER, Role.OPERATOR, Role.HANDLER)),
+]

@@ -30,7 +30,7 @@ async def case_deadlines(
     """
     async with supervision.db.reading() as session:
         rows = await repository.case_deadlines(session, case_no=case_no)
-    return [_public(row) for row in rows]
+    return [public(row) for row in rows]
 
 
 @router.get("/deadlines", tags=["deadlines"], summary="Open deadlines due by a day")
@@ -47,10 +47,11 @@ async def open_deadlines(
     """Open deadlines, soonest first; without `due_before`, every open one up to `limit`."""
     async with supervision.db.reading() as session:
         rows = await repository.open_deadlines(session, due_by=due_before, kind=kind, limit=limit)
-    return [_public(row) for row in rows]
+    return [public(row) for row in rows]
 
 
-def _public(row: Deadline) -> DeadlinePublic:
+def public(row: Deadline) -> DeadlinePublic:
+    """A deadline row as the API shows it."""
     kind = DeadlineKind(row.kind)
     return DeadlinePublic(
         **row.model_dump(exclude={"kind"}), kind=kind, kind_zh=domain.RULES[kind].name_zh

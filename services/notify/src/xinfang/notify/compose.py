@@ -1,0 +1,108 @@
+"""Rendering a notice for its recipient at send time, on the channel it is now on.
+
+The contacts are opened for this moment only; nothing in clear is stored or logged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from xinfang.common.events import PoisonMessage
+from xinfang.notify import repository, templates
+from xinfang.notify.channels import DeliveryError, OutboundMessage
+from xinfang.notify.handlers import open_contacts
+from xinfang.notify.models import Notice, NoticeCase
+
+if TYPE_CHECKING:
+    from xinfang.notify.bootstrap import Notify
+
+
+async def compose(notify: Notify, *, notice_id: str) -> tuple[OutboundMessage, str | None]:
+    """The message for a claimed notice, and its recipient masked for the outcome event."""
+    async with notify.db.reading() as session:
+        notice = await repository.get_notice(session, notice_id=notice_id)
+        case = None
+        if notice is not None and notice.case_no:
+            case = await repository.get_case(session, case_no=notice.case_no)
+    if notice is None or (notice.case_no and case is None):
+        raise DeliveryError("not_deliverable", "notice or case missing", permanent=True)
+    fields = base_fields(notify, notice, case)
+    if notice.audience == "petitioner":
+        address, masked, secret, locale = _petitioner(notify, notice, case, fields)
+    else:
+        address, masked, secret, locale = _staff(notify, notice, fields)
+    rendered = templates.render(notice.template, fields, locale=locale)
+    message = OutboundMessage(
+        notice_id=notice.id,
+        case_no=notice.case_no,
+        notice_type=notice.notice_type,
+        channel=notice.channel,
+        recipient=address,
+        subject=rendered.subject,
+        body=rendered.body,
+        sms=rendered.sms,
+        audience=notice.audience,
+        locale=locale,
+        secret=secret,
+    )
+    return message, masked
+
+
+def base_fields(notify: Notify, notice: Notice, case: NoticeCase | None) -> dict[str, str]:
+    """Every field a template may use, before the recipient's own."""
+    facts: dict[str, str] = json.loads(notice.facts)
+    settings = notify.settings
+    names = json.loads(case.department_names or "{}") if case else {}
+    code = facts.get("department_code", "")
+    known = notify.directory.department(code)
+    return {
+        "case_no": notice.case_no,
+        "title": case.title if case else "",
+        "received_date": case.received_at.isoformat() if case else "",
+        "authority": settings.authority_name,
+        "portal_url": settings.portal_url,
+        "date": notice.created_at.isoformat(),
+        "channel": notice.channel,
+        "name": "",
+        "query_code": "",
+        "department_name": names.get(code) or (known.name if known else code),
+        "petitioners_zh": "依法保密"
+        if case is None or case.confidential
+        else case.petitioners_masked,
+        "petitioners_en": "withheld"
+        if case is None or case.confidential
+        else case.petitioners_masked,
+        **facts,
+    }
+
+
+def _petitioner(
+    notify: Notify, notice: Notice, case: NoticeCase | None, fields: dict[str, str]
+) -> tuple[str, str | None, None, str]:
+    try:
+        contacts = open_contacts(notify, case) if case else None
+    except PoisonMessage as exc:
+        raise DeliveryError("contacts_unreadable", "sealed contacts cannot be opened") from exc
+    if contacts is None or notice.contact_position >= len(contacts.people):
+        raise DeliveryError("not_deliverable", "the case's contacts lack the recipient")
+    contact = contacts.people[notice.contact_position]
+    address = contact.address_for(notice.channel)
+    if not address:
+        raise DeliveryError("no_address", f"no address for {notice.channel}", permanent=True)
+    fields |= {"name": contact.name, "query_code": contacts.query_code}
+    return address, contact.masked_for(notice.channel), None, contact.locale
+
+
+def _staff(
+    notify: Notify, notice: Notice, fields: dict[str, str]
+) -> tuple[str, str | None, str | None, str]:
+    endpoint = notify.directory.find(audience=notice.audience, ref=notice.recipient_ref)
+    address = endpoint.address_for(notice.channel) if endpoint else None
+    if endpoint is None or not address:
+        raise DeliveryError("no_address", f"directory lacks {notice.recipient_ref}", permanent=True)
+    fields["name"] = endpoint.name
+    if notice.audience == "department":
+        fields["department_name"] = endpoint.name
+    secret = endpoint.webhook_secret if notice.channel == "webhook" else None
+    return address, endpoint.ref, secret, "zh"

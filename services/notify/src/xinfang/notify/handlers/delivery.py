@@ -1,0 +1,225 @@
+"""Delivery handlers: the dispatcher's claims and outcomes, and the operators' commands.
+
+Each owns its transaction, so an outcome and the event reporting it commit together. Every try is
+kept as a `DeliveryAttempt`: the history the case's notices API shows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common.events import NoticeDelivered, NoticeFailed
+from xinfang.common.logging import get_logger
+from xinfang.common.messaging.outbox import add_event
+from xinfang.notify import domain, repository
+from xinfang.notify.channels import DeliveryError
+from xinfang.notify.models import DeliveryAttempt, Notice
+
+if TYPE_CHECKING:
+    from xinfang.notify.bootstrap import Notify
+
+log = get_logger(__name__)
+
+
+async def claim_due_notices(notify: Notify, *, paused: list[str] | None = None) -> list[str]:
+    """Lease a batch of due notices to this instance, in a short transaction of its own; notices
+    on `paused` channels (their circuit open) are left alone."""
+    now = notify.clock.now()
+    until = now + timedelta(seconds=notify.settings.lease_seconds)
+    async with notify.db.reading() as session:
+        if not await repository.any_due(session, now=now, paused=paused or []):
+            return []
+    async with notify.db.transaction() as session:
+        return await repository.claim_due(
+            session, now=now, until=until, limit=notify.settings.dispatch_batch, paused=paused or []
+        )
+
+
+async def record_delivery(
+    notify: Notify, *, notice_id: str, masked: str | None = None
+) -> Notice | None:
+    """Mark a sent notice delivered and emit `notice.delivered`; None if it was settled already."""
+    async with notify.db.transaction() as session:
+        notice = await _pending(session, notice_id)
+        if notice is None:
+            return None
+        now = notify.clock.now()
+        notice.status, notice.delivered_at, notice.locked_until = "delivered", now, None
+        notice.attempts += 1
+        notice.recipient_masked = masked or notice.recipient_masked
+        session.add(notice)
+        add_attempt(session, notice, result="delivered", now=now)
+        if notice.case_no:
+            event = NoticeDelivered(
+                case_no=notice.case_no,
+                notice_id=notice.id,
+                notice_type=notice.notice_type,
+                channel=notice.channel,
+                recipient_masked=notice.recipient_masked or "",
+                delivered_at=now,
+                audience=notice.audience,
+                template=notice.template,
+            )
+            add_event(session, event, source=notify.source, now=now)
+    log.info("notice_delivered", **about(notice))
+    return notice
+
+
+async def record_failure(notify: Notify, *, notice_id: str, error: DeliveryError) -> Notice | None:
+    """Count a failed try: retry with back-off, fall back to the next channel once this one is
+    exhausted, or give up (dead letter) and emit `notice.failed`."""
+    async with notify.db.transaction() as session:
+        notice = await _pending(session, notice_id)
+        if notice is None:
+            return None
+        now = notify.clock.now()
+        tried = notice.channel
+        notice.attempts += 1
+        notice.round_attempts += 1
+        notice.last_error = f"{error.reason}: {error.detail}"[:1000]
+        notice.locked_until = None
+        result = _next_step(notify, session, notice, error=error, now=now)
+        add_attempt(session, notice, result=result, now=now, channel=tried)
+    log.warning(f"notice_{result}", **about(notice), reason=error.reason)
+    return notice
+
+
+def _next_step(
+    notify: Notify, session: AsyncSession, notice: Notice, *, error: DeliveryError, now: datetime
+) -> str:
+    settings = notify.settings
+    if not domain.gives_up(
+        attempts=notice.round_attempts,
+        max_attempts=settings.max_attempts,
+        permanent=error.permanent,
+    ):
+        delay = domain.retry_delay(
+            notice.round_attempts, base=settings.retry_base_seconds, cap=settings.retry_max_seconds
+        )
+        notice.next_attempt_at = now + delay
+        session.add(notice)
+        return "retry"
+    chain = notice.chain.split(",")
+    following = chain[chain.index(notice.channel) + 1 :] if notice.channel in chain else []
+    if not following:
+        fail(notify, session, notice, reason=error.reason, now=now)
+        return "failed"
+    notice.channel, notice.round_attempts = following[0], 0
+    notice.next_attempt_at = notify.schedule(notice.channel, now, audience=notice.audience)
+    session.add(notice)
+    return "fallback"
+
+
+async def defer(notify: Notify, *, notice_id: str, until: datetime, reason: str) -> None:
+    """Put a claimed notice back untried until `until` (quiet hours), noting why."""
+    async with notify.db.transaction() as session:
+        notice = await _pending(session, notice_id)
+        if notice is None:
+            return
+        notice.next_attempt_at, notice.locked_until = until, None
+        session.add(notice)
+        add_attempt(session, notice, result="deferred", now=notify.clock.now(), error=reason)
+
+
+async def release(notify: Notify, *, notice_id: str, until: datetime) -> None:
+    """Put a claimed notice back untried, without a trace (its channel's circuit is open)."""
+    async with notify.db.transaction() as session:
+        notice = await _pending(session, notice_id)
+        if notice is not None:
+            notice.next_attempt_at, notice.locked_until = until, None
+            session.add(notice)
+
+
+async def resend(notify: Notify, *, notice_id: str) -> Notice | None:
+    """An operator's re-send of a dead-lettered notice: back to the first channel of its chain,
+    with a fresh round of tries. None if there is no such failed notice."""
+    async with notify.db.transaction() as session:
+        notice = await repository.get_notice(session, notice_id=notice_id, for_update=True)
+        if notice is None or notice.status != "failed":
+            return None
+        now = notify.clock.now()
+        notice.status, notice.failed_at, notice.round_attempts = "pending", None, 0
+        notice.channel = notice.chain.split(",")[0]
+        notice.next_attempt_at = notify.schedule(notice.channel, now, audience=notice.audience)
+        session.add(notice)
+        add_attempt(session, notice, result="resend", now=now)
+    notify.wakeup.set()
+    log.info("notice_resend", **about(notice))
+    return notice
+
+
+async def mark_printed(notify: Notify, *, notice_id: str, clerk: str) -> Notice | None:
+    """The mailing clerk printed a letter (idempotent); None if it is not a stored letter."""
+    async with notify.db.transaction() as session:
+        notice = await repository.get_notice(session, notice_id=notice_id, for_update=True)
+        if notice is None or notice.channel != "letter" or notice.status != "delivered":
+            return None
+        if notice.printed_at is None:
+            notice.printed_at, notice.printed_by = notify.clock.now(), clerk
+            session.add(notice)
+    return notice
+
+
+async def _pending(session: AsyncSession, notice_id: str) -> Notice | None:
+    notice = await repository.get_notice(session, notice_id=notice_id, for_update=True)
+    return notice if notice is not None and notice.status == "pending" else None
+
+
+def add_attempt(
+    session: AsyncSession,
+    notice: Notice,
+    *,
+    result: str,
+    now: datetime,
+    channel: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Keep one line of the notice's delivery history."""
+    if error is None and result not in ("delivered", "resend"):
+        error = notice.last_error
+    session.add(
+        DeliveryAttempt(
+            notice_id=notice.id,
+            channel=channel or notice.channel,
+            at=now,
+            result=result,
+            error=error,
+        )
+    )
+
+
+def fail(
+    notify: Notify, session: AsyncSession, notice: Notice, *, reason: str, now: datetime
+) -> None:
+    """Give a notice up: it joins the dead letters, and `notice.failed` is emitted."""
+    notice.status, notice.failed_at, notice.locked_until = "failed", now, None
+    notice.last_error = notice.last_error or reason
+    session.add(notice)
+    if not notice.case_no:
+        return
+    event = NoticeFailed(
+        case_no=notice.case_no,
+        notice_id=notice.id,
+        notice_type=notice.notice_type,
+        channel=notice.channel,
+        recipient_masked=notice.recipient_masked,
+        reason=reason,
+        attempts=notice.attempts,
+        failed_at=now,
+        audience=notice.audience,
+    )
+    add_event(session, event, source=notify.source, now=now)
+
+
+def about(notice: Notice) -> dict[str, object]:
+    """What a log line may say about a notice: never its recipient."""
+    return {
+        "case_no": notice.case_no,
+        "notice_id": notice.id,
+        "notice_type": notice.notice_type,
+        "channel": notice.channel,
+        "attempts": notice.attempts,
+    }

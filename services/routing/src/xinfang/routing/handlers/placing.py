@@ -1,0 +1,157 @@
+"""Placing a case: the routing decision on `petition.received`, and `place`, which every path
+that (re)assigns a case uses (re-routing after an objection, the clerk's triage assignment)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common.clock import CHINA_TZ
+from xinfang.common.events import Envelope, Event, PetitionReceived, PetitionRouted, PetitionTriaged
+from xinfang.common.events.routing import CoHandlingRequested
+from xinfang.common.logging import get_logger
+from xinfang.routing import repository
+from xinfang.routing.domain.directory import Directory
+from xinfang.routing.domain.rules import Decision, Facts, decide
+from xinfang.routing.domain.shielding import Shield, shield_for
+from xinfang.routing.domain.workdays import add_days, add_working_days
+from xinfang.routing.handlers.feed import emit
+from xinfang.routing.models import Assignment, to_json
+
+if TYPE_CHECKING:
+    from xinfang.routing.bootstrap import Routing
+
+log = get_logger(__name__)
+
+ROUTE_DAYS = 15  # 转送/交办 within 15 days of registration
+OBJECTION_WORKING_DAYS = 5  # 异议 within 5 working days of receipt
+REPORT_DAYS = 60  # 交办: report back within the handling time unless the bureau sets another
+
+
+def facts_of(row: Assignment) -> Facts:
+    """What the rules need of a stored case."""
+    flags = _flags(row)
+    return Facts(
+        region_code=row.region_code,
+        category_code=row.category_code,
+        matter_type=row.matter_type,
+        court_related=bool(flags.get("court_related")),
+        accused=row.accused_code,
+        important=any(flags.get(f) for f in ("urgent", "collective", "leapfrog")),
+    )
+
+
+def _flags(row: Assignment) -> dict[str, bool]:
+    return dict(json.loads(row.flags_json))
+
+
+def shield_of(directory: Directory, row: Assignment) -> Shield:
+    """The shield of a stored case, on the current directory (units added later included)."""
+    return shield_for(
+        directory, accused=row.accused_code, accusation=row.matter_type == "accusation"
+    )
+
+
+def new_assignment(event: PetitionReceived) -> Assignment:
+    """A case as received, not yet placed; its routing deadline counted from registration."""
+    received_on = event.received_at.astimezone(CHINA_TZ).date()
+    return Assignment(
+        id=str(uuid.uuid4()),
+        case_no=event.case_no,
+        status="new",
+        rule="",
+        reason="",
+        category_code=event.category_code,
+        region_code=event.region_code,
+        matter_type=event.matter_type,
+        accused_code=event.accused.department_code if event.accused else None,
+        confidential=event.flags.confidential,
+        flags_json=to_json(event.flags.model_dump()),
+        title=event.title,
+        content=event.content,
+        petitioners_json=to_json([p.model_dump() for p in event.petitioners]),
+        received_at=event.received_at,
+        route_due_on=add_days(received_on, ROUTE_DAYS),
+    )
+
+
+async def on_petition_received(
+    session: AsyncSession, event: Event, envelope: Envelope, *, routing: Routing
+) -> None:
+    """Decide where a received petition goes, store it and announce it, in one transaction."""
+    assert isinstance(event, PetitionReceived)
+    if await repository.get_assignment(session, case_no=event.case_no) is not None:
+        # Another event for a known case (re-sent by intake, say): the first decision stands.
+        log.info("petition_already_routed", case_no=event.case_no, event_id=envelope.id)
+        return
+    directory = await routing.store.current(session)
+    row = new_assignment(event)
+    shield = shield_of(directory, row)
+    decision = decide(directory, facts_of(row), shield=shield)
+    session.add(row)
+    await place(session, row, decision, routing=routing, shield=shield, now=routing.clock.now())
+
+
+async def place(
+    session: AsyncSession,
+    row: Assignment,
+    decision: Decision,
+    *,
+    routing: Routing,
+    shield: Shield,
+    now: datetime,
+) -> None:
+    """Apply a decision to a case: the triage queue, or its lead department and co-handlers."""
+    row.rule, row.reason = decision.rule, decision.reason
+    if decision.lead is None:
+        await _queue(session, row, routing=routing, shield=shield, now=now)
+        return
+    today = now.astimezone(CHINA_TZ).date()
+    row.status, row.mode, row.routed_at, row.queued_at = "assigned", decision.mode, now, None
+    row.department_code, row.department_name = decision.lead.code, decision.lead.name
+    row.co_handlers_json = to_json([d.code for d in decision.co_handlers])
+    row.object_due_on = add_working_days(today, OBJECTION_WORKING_DAYS)
+    row.report_due_on = add_days(today, REPORT_DAYS) if decision.mode == "assign" else None
+    row.accepted_at = row.answer_due_on = None
+    routed = PetitionRouted(
+        case_no=row.case_no,
+        department_code=decision.lead.code,
+        department_name=decision.lead.name,
+        mode=decision.mode,
+        rule=decision.rule,
+        reason=decision.reason,
+        routed_at=now,
+        co_handlers=row.co_handlers,
+        report_due_on=row.report_due_on,
+    )
+    await emit(session, routed, source=routing.source, now=now, shield=shield)
+    for co in decision.co_handlers:
+        request = CoHandlingRequested(
+            case_no=row.case_no,
+            department_code=co.code,
+            department_name=co.name,
+            lead_department=decision.lead.code,
+            reason=decision.reason,
+            requested_at=now,
+        )
+        await emit(session, request, source=routing.source, now=now, shield=shield)
+    routing.decisions.labels("routed").inc()
+    log.info(
+        "petition_routed", case_no=row.case_no, department=decision.lead.code, rule=decision.rule
+    )
+
+
+async def _queue(
+    session: AsyncSession, row: Assignment, *, routing: Routing, shield: Shield, now: datetime
+) -> None:
+    row.status, row.queued_at = "triage", now
+    row.department_code = row.department_name = None
+    row.co_handlers_json = "[]"
+    triaged = PetitionTriaged(case_no=row.case_no, reason=row.reason, queued_at=now)
+    await emit(session, triaged, source=routing.source, now=now, shield=shield)
+    routing.decisions.labels("triage").inc()
+    log.info("petition_triaged", case_no=row.case_no, rule=row.rule)

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the department workbench and the clerks' triage queue."""

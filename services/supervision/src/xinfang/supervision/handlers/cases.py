@@ -1,0 +1,47 @@
+"""A case's record, status and timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common.events import CaseStatusChanged, PoisonMessage
+from xinfang.common.messaging.outbox import add_event
+from xinfang.supervision.domain import CaseStatus, ImpossibleTransition, move
+from xinfang.supervision.models import CaseRecord, TimelineEntry
+
+
+def note(session: AsyncSession, *, case_no: str, what: str, text: str, at: datetime) -> None:
+    """Add a line to the case's timeline."""
+    session.add(TimelineEntry(case_no=case_no, what=what[:40], text=text, at=at))
+
+
+async def case_of(session: AsyncSession, case_no: str, *, at: datetime) -> CaseRecord:
+    """The case's record, created empty when supervision first hears of it."""
+    case = await session.get(CaseRecord, case_no)
+    if case is None:
+        case = CaseRecord(case_no=case_no, updated_at=at)
+        session.add(case)
+    return case
+
+
+def set_status(
+    session: AsyncSession, case: CaseRecord, target: CaseStatus, *, at: datetime, source: str
+) -> bool:
+    """Move the case to `target`, announcing it; an impossible move is a poison message."""
+    current = CaseStatus(case.status) if case.status else None
+    try:
+        changed = move(current, target)
+    except ImpossibleTransition as exc:
+        raise PoisonMessage(f"case {case.case_no}: {exc}") from exc
+    if not changed:
+        return False
+    case.status, case.updated_at = target.value, at
+    session.add(case)
+    event = CaseStatusChanged(
+        case_no=case.case_no, status=target.value, status_zh=target.zh, changed_at=at
+    )
+    add_event(session, event, source=source, now=at)
+    note(session, case_no=case.case_no, what="status", text=f"状态：{target.zh}", at=at)
+    return True
