@@ -14,13 +14,13 @@ PROJECT_FILES := pyproject.toml $(wildcard uv.lock libs/*/pyproject.toml service
 # One pytest process per package keeps each service's SQLModel metadata apart.
 PACKAGES = libs/common $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) \
 	$(wildcard tests)
-LINT_PATHS = $(wildcard libs services tests scripts)
+LINT_PATHS = $(wildcard libs services tests scripts deploy)
 
 ifeq ($(CI),true)
 export XINFANG_TEST_PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 endif
 
-.PHONY: help install up test test-fast lint bench clean browsers
+.PHONY: help install up test test-fast lint bench clean browsers check-deploy deploy-tools
 
 help:
 	@echo "make install    install uv if missing, sync .venv with every package"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench      throughput benchmark"
 	@echo "make clean      remove var/ and caches (keeps .venv)"
 	@echo "make browsers   apt-get install chromium and CJK fonts for the browser tests"
+	@echo "make check-deploy  validate deploy/ (compose, NATS permissions, promtool, k8s, dashboards)"
 
 .tools/bin/uv:
 	@echo "==> installing uv into .tools/"
@@ -97,3 +98,32 @@ browsers:
 	echo "==> installing chromium and fonts-noto-cjk for the browser tests"; \
 	$$sudo apt-get update -qq && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+
+# Debian packages the deployment checks need: docker-compose (1.29 validates compose files
+# without a Docker engine) and prometheus (ships promtool). kubernetes-validate and PyYAML are
+# dev dependencies. Installing needs root (or password-less sudo); in CI a missing tool fails
+# its test instead of skipping it.
+deploy-tools:
+	@missing=""; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else \
+		echo "warning: the deployment checks need:$$missing (apt-get install, as root)" >&2; \
+		exit 0; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "warning: no apt-get here; install$$missing for the deployment checks" >&2; \
+		exit 0; \
+	fi; \
+	echo "==> installing$$missing for the deployment checks"; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+# The deployment's checks without the 3-node cluster test (an e2e test: `make test` runs it).
+check-deploy: $(SYNCED) deploy-tools
+	$(RUN) python deploy/nats/generate.py --check
+	$(RUN) python deploy/grafana/build_dashboards.py --check
+	$(RUN) pytest tests/deploy -m "not e2e" $(PYTEST_ARGS)

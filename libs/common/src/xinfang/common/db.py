@@ -16,6 +16,9 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# pg_advisory_xact_lock key serialising `create_all` between instances ("xinfang" as an int).
+SCHEMA_LOCK = 0x78696E66616E67
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes on every backend (SQLite keeps naive UTC)."""
@@ -79,8 +82,15 @@ class Database:
         self.outbox_signal = asyncio.Event()
 
     async def create_all(self, metadata: Any = SQLModel.metadata) -> None:
-        """Create the tables this process knows of (services have no migrations yet)."""
+        """Create the tables this process knows of (services have no migrations yet).
+
+        On PostgreSQL, instances starting together on a fresh database would race (both see a
+        table missing; the second CREATE fails): a transaction-scoped advisory lock makes them
+        take turns, and the later one finds the tables there.
+        """
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
             await conn.run_sync(metadata.create_all)
 
     @asynccontextmanager

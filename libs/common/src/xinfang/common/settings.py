@@ -30,6 +30,11 @@ class BaseServiceSettings(BaseSettings):
     nats_user: str | None = None
     nats_password: str | None = None
     stream_replicas: int = 1
+    provision_stream: bool = Field(
+        default=True,
+        description="create/update the XINFANG stream at start; false where a provisioning job "
+        "owns it (deploy/), so the service's NATS user needs no stream-admin rights",
+    )
     jwt_secret: str = DEFAULT_JWT_SECRET
     log_level: str = "INFO"
     log_json: bool = True

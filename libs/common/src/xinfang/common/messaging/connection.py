@@ -11,11 +11,18 @@ log = get_logger(__name__)
 
 
 async def connect(
-    url: str, *, name: str, user: str | None = None, password: str | None = None
+    url: str,
+    *,
+    name: str,
+    user: str | None = None,
+    password: str | None = None,
+    inbox_prefix: str = "_INBOX",
 ) -> Client:
     """Connect once (raises if no server is reachable); afterwards reconnect forever.
 
-    `url` may list several servers of a cluster, comma-separated.
+    `url` may list several servers of a cluster, comma-separated. `inbox_prefix` is where
+    replies (pull batches, publish acks) arrive: a prefix of its own lets the NATS
+    authorization allow this user to subscribe only there (deploy/nats/generate.py).
     """
 
     async def on_disconnect() -> None:
@@ -32,6 +39,7 @@ async def connect(
         name=name,
         user=user,
         password=password,
+        inbox_prefix=inbox_prefix,
         connect_timeout=2,
         allow_reconnect=True,
         max_reconnect_attempts=-1,

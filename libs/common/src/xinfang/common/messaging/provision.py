@@ -2,11 +2,22 @@
 
 nats-py's `pull_subscribe` ignores its config when the durable exists, so services provision
 here first and then bind; a changed config is applied on the next start.
+
+As a one-shot job (compose `provision`, the Kubernetes Job), the stream with its replicas and
+each department's feed consumer `dept-<CODE>`:
+
+    XINFANG_NATS_URL=… XINFANG_NATS_USER=provisioner XINFANG_NATS_PASSWORD=… \
+    XINFANG_STREAM_REPLICAS=3 python -m xinfang.common.messaging.provision
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -89,3 +100,54 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
 async def ensure_consumer(js: JetStreamContext, spec: ConsumerSpec) -> None:
     """Create the durable consumer, or apply a changed config to it (create-or-update)."""
     await js.add_consumer(spec.stream, spec.config())
+
+
+def department_spec(code: str) -> ConsumerSpec:
+    """A department's feed: every department event (`xinfang.<agg>.<verb>.<CODE>`) for it."""
+    return ConsumerSpec(
+        durable=f"dept-{code}",
+        subjects=[f"xinfang.*.*.{code}"],
+        max_deliver=-1,  # a department reads at its own pace; nothing is dead-lettered
+        ack_wait_seconds=60.0,
+        description=f"feed of department {code} (read-only NATS user dept_{code})",
+    )
+
+
+async def provision(
+    *, url: str, user: str | None, password: str | None, replicas: int, departments: list[str]
+) -> None:
+    """Create or update the stream and the department consumers."""
+    from xinfang.common.messaging.connection import connect
+
+    nc = await connect(url, name="xinfang-provision", user=user, password=password)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, StreamSpec(replicas=replicas))
+        for code in departments:
+            await ensure_consumer(js, department_spec(code))
+    finally:
+        await nc.close()
+
+
+def main() -> int:
+    from xinfang.common.settings import REFERENCE_DIR
+
+    env = os.environ
+    listing = Path(env.get("XINFANG_DEPARTMENTS_JSON", REFERENCE_DIR / "departments.json"))
+    codes = [d["code"] for d in json.loads(listing.read_text(encoding="utf-8"))]
+    asyncio.run(
+        provision(
+            url=env.get("XINFANG_NATS_URL", "nats://127.0.0.1:4222"),
+            user=env.get("XINFANG_NATS_USER"),
+            password=env.get("XINFANG_NATS_PASSWORD"),
+            replicas=int(env.get("XINFANG_STREAM_REPLICAS", "1")),
+            departments=codes,
+        )
+    )
+    done = f"stream {EVENTS_STREAM} and {len(codes)} department consumers provisioned"
+    print(done, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

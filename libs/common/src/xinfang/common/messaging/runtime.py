@@ -69,6 +69,7 @@ class MessagingRuntime:
                     name=f"{s.service_name}-{s.instance_id}",
                     user=s.nats_user,
                     password=s.nats_password,
+                    inbox_prefix=f"_INBOX_{s.service_name}",
                 )
             except Exception as exc:
                 log.warning("nats_connect_failed", url=s.nats_url, error=repr(exc))
@@ -101,7 +102,10 @@ class MessagingRuntime:
     async def _provision(self) -> None:
         while True:
             try:
-                await ensure_stream(self.js, StreamSpec(replicas=self.settings.stream_replicas))
+                if self.settings.provision_stream:
+                    await ensure_stream(
+                        self.js, StreamSpec(replicas=self.settings.stream_replicas)
+                    )
                 for sub in self.subscriptions:
                     await ensure_consumer(self.js, sub.spec)
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
@@ -64,8 +66,15 @@ class NatsServer:
         port: int | None = None,
         monitor_port: int | None = None,
         binary: str | None = None,
+        extra_config: str = "",
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """`extra_config` is appended to the generated config (authorization, `include`,
+        `cluster {}`; include paths are relative to `store_dir`); `env` is added to the
+        server's environment (variables the config refers to, e.g. passwords)."""
         self.store_dir = Path(store_dir).resolve()
+        self.extra_config = extra_config
+        self.env = dict(env or {})
         self.port = port or free_port()
         self.monitor_port = monitor_port or _another_free_port(self.port)
         self.binary = binary or find_binary()
@@ -104,6 +113,7 @@ class NatsServer:
             # which is stopped last, after the services.
             self._process = subprocess.Popen(
                 [self.binary, "-c", str(self.config_path)],
+                env={**os.environ, **self.env},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -154,6 +164,7 @@ class NatsServer:
             f'  store_dir: "{self.store_dir}"\n'
             "  sync_interval: always\n"
             "}\n"
+            f"{self.extra_config}"
         )
 
     def _wait_healthy(self) -> None:
