@@ -1,3 +1,5 @@
+import asyncio
+
 import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,3 +102,21 @@ async def test_operations_routes_answer_and_dead_letters_need_an_operator(tmp_pa
         assert allowed.json() == []
         metrics = (await client.get("/metrics")).text
     assert 'xinfang_t_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
+
+
+async def test_readiness_fails_when_a_background_loop_has_died(tmp_path):
+    class Broken:
+        async def run(self) -> None:
+            raise RuntimeError("a bug in a worker")
+
+    app = an_app(tmp_path)
+    runtime = app.state.runtime
+    runtime.workers = [Broken()]
+    await runtime.start()
+    for _ in range(50):
+        if runtime.dead_tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert runtime.dead_tasks == ["Broken"]
+    assert runtime.ready is False
+    await runtime.stop()

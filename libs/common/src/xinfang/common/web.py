@@ -68,7 +68,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        err = http_error(413, en=f"request body exceeds {self.limit} bytes")
+        err = http_error(413, field="body", en=f"request body exceeds {self.limit} bytes")
         body = ErrorBody(errors=[err.detail]).model_dump(mode="json")
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
@@ -181,6 +181,7 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret
+    app.state.runtime = runtime
     install_error_handlers(app)
     app.middleware("http")(_observe(metrics))
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -42,13 +42,15 @@ class MessagingRuntime:
         self.runners: list[ConsumerRunner] = []
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.dead_tasks: list[str] = []  # a loop that died is a bug: readiness says so
         self._connected = asyncio.Event()
 
     @property
     def ready(self) -> bool:
-        """Connected, provisioned and every consumer bound."""
+        """Connected, provisioned, every consumer bound and no background task dead."""
         return (
-            self.nc is not None
+            not self.dead_tasks
+            and self.nc is not None
             and self.nc.is_connected
             and self._connected.is_set()
             and all(r.ready for r in self.runners)
@@ -103,9 +105,7 @@ class MessagingRuntime:
         while True:
             try:
                 if self.settings.provision_stream:
-                    await ensure_stream(
-                        self.js, StreamSpec(replicas=self.settings.stream_replicas)
-                    )
+                    await ensure_stream(self.js, StreamSpec(replicas=self.settings.stream_replicas))
                 for sub in self.subscriptions:
                     await ensure_consumer(self.js, sub.spec)
                 return
@@ -120,6 +120,7 @@ class MessagingRuntime:
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
+            self.dead_tasks.append(task.get_name())
             log.error("background_task_died", task=task.get_name(), error=repr(task.exception()))
 
     async def stop(self) -> None:
