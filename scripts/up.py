@@ -34,10 +34,11 @@ DEFAULT_PORTS = {
     "supervision": 8003,
     "notify": 8004,
     "smtp": 1025,
+    "sms": 8025,
 }
 NATS_MONITOR_PORT = 8222
 READY_TIMEOUT_SECONDS = 60.0
-MAIL_READY_TIMEOUT_SECONDS = 10.0
+HELPER_READY_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 TAIL_LINES = 30
 
@@ -124,7 +125,7 @@ def choose_nats_port(requested: int) -> tuple[int, str | None]:
 def taken_ports(config: Config) -> list[str]:
     """One line per HTTP or SMTP port already in use, naming the variable to change."""
     problems = []
-    for name in (*SERVICES, "smtp"):
+    for name in (*SERVICES, "smtp", "sms"):
         port = config.ports[name]
         if not port_is_free(port):
             env_var = port_env_var(name)
@@ -154,6 +155,8 @@ def service_env(
     if name == "notify":
         env["XINFANG_NOTIFY_SMTP_HOST"] = "127.0.0.1"
         env["XINFANG_NOTIFY_SMTP_PORT"] = str(config.ports["smtp"])
+        env["XINFANG_NOTIFY_SMS_GATEWAY_URL"] = f"http://127.0.0.1:{config.ports['sms']}/sms"
+        env["XINFANG_NOTIFY_LETTERS_DIR"] = str(config.var_dir / "letters")
     return env
 
 
@@ -262,14 +265,14 @@ class Launcher:
         self.config = config
         self.environ = environ
         self.nats: NatsServer | None = None
-        self.mail: Child | None = None
+        self.helpers: list[Child] = []  # the SMTP catcher and the SMS gateway stand-in
         self.services: dict[str, Child] = {}
 
     def run(self, nats_port: int) -> int:
         """Start everything, print where it is, and wait until something exits."""
         try:
             self._start_nats(nats_port)
-            self._start_mail()
+            self._start_helpers()
             self._start_services()
         except StartError as error:
             say(str(error), stream=sys.stderr)
@@ -280,8 +283,7 @@ class Launcher:
     def stop(self) -> None:
         """Stop the services, then the catcher, then nats-server."""
         stop_children(list(self.services.values()))
-        if self.mail is not None:
-            stop_children([self.mail])
+        stop_children(self.helpers)
         if self.nats is not None:
             self.nats.stop()
 
@@ -296,15 +298,27 @@ class Launcher:
         except NatsServerError as error:
             raise StartError(str(error)) from None
 
-    def _start_mail(self) -> None:
-        port = self.config.ports["smtp"]
-        args = [sys.executable, "-m", "xinfang.common.devsmtp", "--port", str(port)]
-        args += ["--dir", str(self.config.var_dir / "mail")]
-        self.mail = self._child("mail", args, self.environ)
-        deadline = time.monotonic() + MAIL_READY_TIMEOUT_SECONDS
+    def _start_helpers(self) -> None:
+        var, ports = self.config.var_dir, self.config.ports
+        mail = ["xinfang.common.devsmtp", "--port", str(ports["smtp"]), "--dir", str(var / "mail")]
+        sms = [
+            "xinfang.notify",
+            "sms-gateway",
+            "--port",
+            str(ports["sms"]),
+            "--dir",
+            str(var / "sms"),
+        ]
+        self._start_helper("mail", mail, ports["smtp"])
+        self._start_helper("sms", sms, ports["sms"])
+
+    def _start_helper(self, name: str, module_args: list[str], port: int) -> None:
+        child = self._child(name, [sys.executable, "-m", *module_args], self.environ)
+        self.helpers.append(child)
+        deadline = time.monotonic() + HELPER_READY_TIMEOUT_SECONDS
         while not accepts_connections(port):
-            if not self.mail.alive or time.monotonic() > deadline:
-                raise StartError(self._failure(self.mail, "the SMTP catcher did not start"))
+            if not child.alive or time.monotonic() > deadline:
+                raise StartError(self._failure(child, f"the {name} stand-in did not start"))
             time.sleep(0.1)
 
     def _start_services(self) -> None:
@@ -330,7 +344,7 @@ class Launcher:
 
     def _watch(self) -> int:
         while True:
-            for child in [*self.services.values(), *([self.mail] if self.mail else [])]:
+            for child in [*self.services.values(), *self.helpers]:
                 if not child.alive:
                     code = child.process.returncode
                     what = f"{child.name} exited with code {code}; stopping everything"
@@ -354,6 +368,9 @@ class Launcher:
             lines.append(f"  {'':<12} {self.nats.monitor_url}  (monitoring)")
         mail_dir = self.config.var_dir / "mail"
         lines.append(f"  {'mail':<12} {mail_dir}  (SMTP 127.0.0.1:{self.config.ports['smtp']})")
+        sms_dir = self.config.var_dir / "sms"
+        lines.append(f"  {'sms':<12} {sms_dir}  (gateway 127.0.0.1:{self.config.ports['sms']})")
+        lines.append(f"  {'letters':<12} {self.config.var_dir / 'letters'}  (PDF print queue)")
         lines.append(f"  {'logs':<12} {self.config.var_dir / 'log'}")
         lines += ["", "Ctrl-C to stop", ""]
         say("\n".join(lines))

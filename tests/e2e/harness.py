@@ -280,6 +280,7 @@ class System:
         if name == "notify":
             env["XINFANG_NOTIFY_SMTP_HOST"] = "127.0.0.1"
             env["XINFANG_NOTIFY_SMTP_PORT"] = str(self.smtp_port)
+            env["XINFANG_NOTIFY_LETTERS_DIR"] = str(self.root / "letters")
         return env
 
     def _signal(self, name: str, signum: signal.Signals) -> None:
