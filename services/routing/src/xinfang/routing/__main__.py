@@ -1,4 +1,4 @@
-"""`python -m xinfang.routing serve | tail --dept CODE | asyncapi | nats-user --dept CODE`."""
+"""`python -m xinfang.routing serve | tail --dept CODE | asyncapi`."""
 
 from __future__ import annotations
 
@@ -15,13 +15,6 @@ def main(argv: list[str]) -> None:
 
         sys.stdout.write(render())
         return
-    if argv[:1] == ["nats-user"]:
-        from xinfang.routing.nats_users import user_block
-
-        parser = argparse.ArgumentParser(prog="python -m xinfang.routing nats-user")
-        parser.add_argument("--dept", required=True, help="department code, e.g. C_URBAN")
-        print(user_block(parser.parse_args(argv[1:]).dept))
-        return
     if argv[:1] == ["tail"]:
         from xinfang.routing.tail import tail
 
@@ -29,10 +22,28 @@ def main(argv: list[str]) -> None:
         parser.add_argument("--dept", required=True, help="department code, e.g. C_URBAN")
         default_url = os.environ.get("XINFANG_ROUTING_NATS_URL", "nats://127.0.0.1:4222")
         parser.add_argument("--nats-url", default=default_url)
+        parser.add_argument("--user", help="a NATS user allowed to read the department's subjects")
+        parser.add_argument("--password")
+        parser.add_argument(
+            "--inbox-prefix", help="the user's inbox prefix, e.g. _INBOX_dept_C_URBAN"
+        )
         args = parser.parse_args(argv[1:])
         try:
             asyncio.run(
-                tail(dept=args.dept, nats_url=args.nats_url, out=lambda s: print(s, flush=True))
+                tail(
+                    dept=args.dept,
+                    nats_url=args.nats_url,
+                    out=lambda s: print(s, flush=True),
+                    credentials={
+                        k: v
+                        for k, v in {
+                            "user": args.user,
+                            "password": args.password,
+                            "inbox_prefix": args.inbox_prefix,
+                        }.items()
+                        if v
+                    },
+                )
             )
         except KeyboardInterrupt:
             pass

@@ -35,9 +35,10 @@ async def tail(
     nats_url: str,
     out: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> None:
     """Print the department's events as they come, until `stop` is set (or forever)."""
-    nc = await nats.connect(nats_url, name=f"tail-{dept}")
+    nc = await nats.connect(nats_url, name=f"tail-{dept}", **(credentials or {}))  # type: ignore[arg-type]
 
     async def on_message(msg: Msg) -> None:
         out(line(msg.subject, msg.data))
