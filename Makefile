@@ -74,8 +74,14 @@ lint: $(SYNCED)
 	$(RUN) ruff check $(LINT_PATHS)
 	$(RUN) ruff format --check $(LINT_PATHS)
 
+# The whole flow first, then each service's own benchmark (those present).
 bench: $(SYNCED)
 	$(RUN) python scripts/bench.py
+	@for svc in intake routing supervision notify; do \
+		if [ -f services/$$svc/bench.py ]; then \
+			echo "==> bench $$svc"; $(RUN) python services/$$svc/bench.py || exit $$?; \
+		fi; \
+	done
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
