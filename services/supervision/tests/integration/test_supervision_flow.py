@@ -28,6 +28,7 @@ from xinfang.common.events import (
     Event,
     PetitionerRef,
     PetitionReceived,
+    PetitionRefused,
     PetitionRouted,
     new_envelope,
 )
@@ -246,10 +247,24 @@ async def test_a_department_handler_may_not_read_deadlines(
 async def test_an_impossible_transition_is_dead_lettered_and_the_consumer_goes_on(
     app: FastAPI, client: httpx.AsyncClient, nc: Any, feed: ScheduledFeed
 ) -> None:
-    stray = AssignmentAccepted(
-        case_no=a_case_no(), department_code="C_EDU", accepted_at=datetime(2026, 10, 9, tzinfo=UTC)
+    refused = a_received()
+    await publish(nc, refused)
+    await publish(
+        nc,
+        PetitionRefused(
+            case_no=refused.case_no,
+            kind="not_accepted",
+            reason="诉讼",
+            basis="第三十一条",
+            refused_at=datetime(2026, 10, 9, tzinfo=UTC),
+        ),
     )
-    stray_id = await publish(nc, stray)  # accepted, yet never received: impossible
+    stray = AssignmentAccepted(
+        case_no=refused.case_no,
+        department_code="C_EDU",
+        accepted_at=datetime(2026, 10, 9, tzinfo=UTC),
+    )
+    stray_id = await publish(nc, stray)  # accepted after it was refused: never possible
     after = a_received()
     await publish(nc, after)
 

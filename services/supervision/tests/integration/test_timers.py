@@ -127,3 +127,15 @@ async def test_two_instances_on_one_database_fire_each_timer_once(
         assert sorted(await fired(world, case_no)) == sorted(
             event for _, events in TIMELINE for event in events
         ), case_no
+
+
+async def test_timers_live_in_the_database_and_a_fresh_instance_fires_them(
+    world: Any, world_with: Any
+) -> None:
+    case_no = await an_accepted_case(world)
+    restarted = await world_with(instance_id="after-restart")  # nothing carried over in memory
+    restarted.on(2026, 4, 24)
+
+    await restarted.tick()
+
+    assert await fired(world, case_no) == [("warned", "handling:eighty")]

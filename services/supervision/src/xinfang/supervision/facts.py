@@ -23,7 +23,7 @@ async def case_facts(
     """The facts of cases received in [since, until], optionally of one department or region."""
     notice, handling = aliased(Deadline), aliased(Deadline)
     query = (
-        select(*COLUMNS, notice.status, handling.status)
+        select(*COLUMNS, notice.status, handling.status)  # type: ignore[call-overload]
         .outerjoin(
             notice, and_(notice.case_no == CaseRecord.case_no, notice.kind == "acceptance_notice")
         )

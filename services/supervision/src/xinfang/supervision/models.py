@@ -24,10 +24,12 @@ class Deadline(SQLModel, table=True):
     `version` lets several instances claim a row without firing twice.
     """
 
+    __tablename__ = "supervision_deadline"  # type: ignore[assignment]
+
     __table_args__ = (
-        UniqueConstraint("case_no", "kind", name="uq_deadline_case_kind"),
-        Index("ix_deadline_status_due", "status", "due_on"),
-        Index("ix_deadline_next_check", "next_check_on"),
+        UniqueConstraint("case_no", "kind", name="uq_sv_deadline_case_kind"),
+        Index("ix_sv_deadline_status_due", "status", "due_on"),
+        Index("ix_sv_deadline_timer", "status", "next_check_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,7 +56,9 @@ class Deadline(SQLModel, table=True):
 class CaseRecord(SQLModel, table=True):
     """What supervision knows of a case: where it stands, who has it, the facts KPIs need."""
 
-    __table_args__ = (Index("ix_case_cluster", "region_code", "category_code", "received_on"),)
+    __tablename__ = "supervision_case"  # type: ignore[assignment]
+
+    __table_args__ = (Index("ix_sv_case_cluster", "region_code", "category_code", "received_on"),)
 
     case_no: str = Field(primary_key=True, max_length=32)
     status: str | None = Field(default=None, max_length=24, index=True)
@@ -85,6 +89,8 @@ class CaseRecord(SQLModel, table=True):
 class TimelineEntry(SQLModel, table=True):
     """One line of a case's history: an event applied, a clock started, a status, an order."""
 
+    __tablename__ = "supervision_timeline"  # type: ignore[assignment]
+
     id: int | None = Field(default=None, primary_key=True)
     case_no: str = Field(max_length=32, index=True)
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
@@ -98,7 +104,9 @@ class SupervisionOrder(SQLModel, table=True):
     `next_escalate_on` is its timer: while unanswered, the day it goes one step up the ladder.
     """
 
-    __table_args__ = (Index("ix_order_status_escalate", "status", "next_escalate_on"),)
+    __tablename__ = "supervision_order"  # type: ignore[assignment]
+
+    __table_args__ = (Index("ix_sv_order_status_escalate", "status", "next_escalate_on"),)
 
     order_id: str = Field(primary_key=True, max_length=40)
     case_no: str = Field(max_length=32, index=True)
@@ -122,6 +130,8 @@ class SupervisionOrder(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """An early warning; `key` makes each one raised once."""
 
+    __tablename__ = "supervision_alert"  # type: ignore[assignment]
+
     alert_id: str = Field(primary_key=True, max_length=40)
     key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=24, index=True)
@@ -135,7 +145,9 @@ class Alert(SQLModel, table=True):
 class ZeroReport(SQLModel, table=True):
     """A unit's daily report (零报告: 有事报事、无事报平安)."""
 
-    __table_args__ = (UniqueConstraint("unit_code", "day", name="uq_zero_report_unit_day"),)
+    __tablename__ = "supervision_zero_report"  # type: ignore[assignment]
+
+    __table_args__ = (UniqueConstraint("unit_code", "day", name="uq_sv_zero_report_unit_day"),)
 
     id: int | None = Field(default=None, primary_key=True)
     unit_code: str = Field(max_length=40)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.supervision.domain import DeadlineKind, DeadlineStatus
-from xinfang.supervision.models import Deadline, SupervisionOrder, TimelineEntry
+from xinfang.supervision.models import CaseRecord, Deadline, SupervisionOrder, TimelineEntry
 
 
 async def get_deadline(
@@ -218,3 +218,13 @@ async def count_open_orders(session: AsyncSession) -> int:
         select(func.count()).select_from(SupervisionOrder).where(SupervisionOrder.status == "open")
     )
     return int((await session.exec(query)).one())
+
+
+async def case_departments(session: AsyncSession) -> list[str]:
+    """The departments that hold cases (a bounded set: the directory's)."""
+    query = (
+        select(CaseRecord.department_code)
+        .where(col(CaseRecord.department_code).is_not(None))
+        .distinct()
+    )
+    return [d for d in (await session.exec(query)).all() if d]

@@ -106,18 +106,22 @@ class Scheduler:
             await self._refresh_kpis(today)
 
     async def _refresh_kpis(self, today: date) -> None:
-        """The current year's KPIs per department, as gauges."""
+        """The current year's KPIs per department, as gauges; one department's cases at a time,
+        so memory stays bounded by the largest department rather than the whole year."""
         assert self.metrics is not None
         async with self.db.reading() as session:
-            facts = await case_facts(session, since=date(today.year, 1, 1), until=today)
-        groups = kpis.by_group(
-            facts,
-            group_by="department",
-            today=today,
-            formula=self.ctx.formula,  # type: ignore[arg-type]
-            rating_window_days=self.ctx.rating_window_days,
-        )
-        for department, values in groups.items():
+            departments = await repository.case_departments(session)
+        for department in departments:
+            async with self.db.reading() as session:
+                facts = await case_facts(
+                    session, since=date(today.year, 1, 1), until=today, department=department
+                )
+            values = kpis.compute(
+                facts,
+                today=today,
+                formula=self.ctx.formula,  # type: ignore[arg-type]
+                rating_window_days=self.ctx.rating_window_days,
+            )
             for name, value in values.items():
                 if value is not None:
                     self.metrics.kpi.labels(name, department).set(value)

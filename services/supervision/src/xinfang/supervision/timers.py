@@ -15,7 +15,14 @@ from xinfang.common.logging import get_logger
 from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
-from xinfang.supervision.domain import DUTIES, WINDOWS, CaseStatus, DeadlineKind, DeadlineStatus
+from xinfang.supervision.domain import (
+    DUTIES,
+    WINDOWS,
+    CaseStatus,
+    DeadlineKind,
+    DeadlineStatus,
+    TooEarly,
+)
 from xinfang.supervision.handlers import review
 from xinfang.supervision.handlers.cases import case_of, set_status
 from xinfang.supervision.handlers.orders import issue_order
@@ -143,7 +150,10 @@ class DeadlineTimers:
                 at=self.ctx.clock.now(),  # type: ignore[arg-type]
                 source=self.ctx.source,
             )
-        except PoisonMessage as exc:  # the timer still fired; the status stays where it was
+        except (
+            PoisonMessage,
+            TooEarly,
+        ) as exc:  # the timer still fired; the status stays where it was
             log.warning("scheduler_status_refused", error=str(exc))
             return False
 

@@ -15,7 +15,12 @@ from xinfang.supervision.domain.rules import (
     Profile,
     Rule,
 )
-from xinfang.supervision.domain.states import CaseStatus, ImpossibleTransition, move
+from xinfang.supervision.domain.states import (
+    CaseStatus,
+    ImpossibleTransition,
+    TooEarly,
+    move,
+)
 from xinfang.supervision.domain.warnings import (
     WarningLevel,
     next_check,
@@ -39,6 +44,7 @@ __all__ = [
     "Jurisdictions",
     "Profile",
     "Rule",
+    "TooEarly",
     "WarningLevel",
     "basis",
     "china_day",

@@ -80,17 +80,39 @@ OPEN = frozenset(
 
 
 class ImpossibleTransition(ValueError):
-    """The case cannot move from where it is to where an event says it went."""
+    """The case can never move from where it is to where an event says it went."""
+
+
+class TooEarly(RuntimeError):
+    """The move is not possible yet but is further down the case's way: an event that should
+    come first has not been applied (instances consume in parallel). Retried, not dead-lettered."""
+
+
+def reachable(current: CaseStatus | None) -> frozenset[CaseStatus]:
+    """Every status the case can still reach from `current`, in any number of steps."""
+    seen: set[CaseStatus] = set()
+    frontier = list(TRANSITIONS[current])
+    while frontier:
+        status = frontier.pop()
+        if status not in seen:
+            seen.add(status)
+            frontier.extend(TRANSITIONS[status])
+    return frozenset(seen)
 
 
 def move(current: CaseStatus | None, target: CaseStatus) -> bool:
-    """True when the case changes status; False when it already is there; raises if impossible.
+    """True when the case changes status; False when it already is there.
 
+    Raises TooEarly when `target` lies further down the way (retry later) and
+    ImpossibleTransition when it can never be reached (a dead letter).
     (ACCEPTED → REVIEWING is a return: the department objected and the case goes back to routing.)
     """
     if current == target:
         return False
-    if target not in TRANSITIONS[current]:
-        where = current.zh if current else "（无记录）"
-        raise ImpossibleTransition(f"{where} → {target.zh}: {current} cannot become {target}")
-    return True
+    if target in TRANSITIONS[current]:
+        return True
+    where = current.zh if current else "（无记录）"
+    message = f"{where} → {target.zh}: {current} cannot become {target}"
+    if target in reachable(current):
+        raise TooEarly(f"{message} yet")
+    raise ImpossibleTransition(message)

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import CaseStatusChanged, PoisonMessage
 from xinfang.common.messaging.outbox import add_event
-from xinfang.supervision.domain import CaseStatus, ImpossibleTransition, move
+from xinfang.supervision.domain import CaseStatus, ImpossibleTransition, TooEarly, move
 from xinfang.supervision.models import CaseRecord, TimelineEntry
 
 
@@ -26,10 +26,20 @@ async def case_of(session: AsyncSession, case_no: str, *, at: datetime) -> CaseR
     return case
 
 
+async def known_case(session: AsyncSession, case_no: str) -> CaseRecord:
+    """The case's record, which its registration must have created: an event about a case not
+    registered here yet came early (instances consume in parallel), so it is retried."""
+    case = await session.get(CaseRecord, case_no)
+    if case is None or case.status is None:
+        raise TooEarly(f"case {case_no}: not registered here yet")
+    return case
+
+
 def set_status(
     session: AsyncSession, case: CaseRecord, target: CaseStatus, *, at: datetime, source: str
 ) -> bool:
-    """Move the case to `target`, announcing it; an impossible move is a poison message."""
+    """Move the case to `target`, announcing it; an impossible move is a poison message, an early
+    one (TooEarly) an ordinary error the consumer retries with back-off."""
     current = CaseStatus(case.status) if case.status else None
     try:
         changed = move(current, target)

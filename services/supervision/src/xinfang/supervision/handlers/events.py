@@ -21,9 +21,9 @@ from xinfang.common.events import (
 )
 from xinfang.supervision import domain, repository
 from xinfang.supervision.context import Context
-from xinfang.supervision.domain import CaseStatus, DeadlineKind
+from xinfang.supervision.domain import CaseStatus, DeadlineKind, TooEarly
 from xinfang.supervision.handlers import early, review
-from xinfang.supervision.handlers.cases import case_of, note, set_status
+from xinfang.supervision.handlers.cases import case_of, known_case, note, set_status
 from xinfang.supervision.handlers.clocks import recount, settle, start_clock
 
 K = DeadlineKind
@@ -68,7 +68,7 @@ async def on_routed(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context)
     assert isinstance(event, PetitionRouted)
     if event.stage != "handling":
         return  # a review body's receipt: the review clocks started with the request
-    case = await case_of(s, event.case_no, at=ctx.clock.now())
+    case = await known_case(s, event.case_no)
     profile = domain.PROFILES[case.profile]
     day = domain.china_day(event.routed_at)
     case.department_code, case.routed_on, case.mode = event.department_code, day, event.mode
@@ -104,8 +104,10 @@ async def on_routed(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context)
 async def on_accepted(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context) -> None:
     """受理: the notice clock is met, the objection window closes, handling starts."""
     assert isinstance(event, AssignmentAccepted)
-    case = await case_of(s, event.case_no, at=ctx.clock.now())
+    case = await known_case(s, event.case_no)
     set_status(s, case, CaseStatus.ACCEPTED, at=ctx.clock.now(), source=ctx.source)
+    if case.routed_on is None:  # its routing is still on its way here: undo all, retry later
+        raise TooEarly(f"case {event.case_no}: accepted before it was routed here")
     case.accepted_on = day = domain.china_day(event.accepted_at)
     case.department_code = event.department_code
     await settle(s, case_no=event.case_no, kind=K.ACCEPTANCE_NOTICE, ctx=ctx)
@@ -124,7 +126,7 @@ async def on_accepted(s: AsyncSession, event: Event, _: Envelope, *, ctx: Contex
 async def on_objected(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context) -> None:
     """异议: the department's clocks close and the case goes back to routing (a misroute)."""
     assert isinstance(event, AssignmentObjected)
-    case = await case_of(s, event.case_no, at=ctx.clock.now())
+    case = await known_case(s, event.case_no)
     case.objections += 1
     if case.status == CaseStatus.ACCEPTED.value:
         set_status(s, case, CaseStatus.REVIEWING, at=ctx.clock.now(), source=ctx.source)
@@ -142,7 +144,7 @@ async def on_objected(s: AsyncSession, event: Event, _: Envelope, *, ctx: Contex
 async def on_transferred(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context) -> None:
     """A transfer: the new department's receipt starts its own notice clock."""
     assert isinstance(event, AssignmentTransferred)
-    case = await case_of(s, event.case_no, at=ctx.clock.now())
+    case = await known_case(s, event.case_no)
     case.department_code = event.department_code
     day = domain.china_day(event.transferred_at)
     await settle(s, case_no=event.case_no, kind=K.ACCEPTANCE_NOTICE, ctx=ctx, closed=True)
@@ -165,10 +167,14 @@ async def on_transferred(s: AsyncSession, event: Event, _: Envelope, *, ctx: Con
 async def on_extension(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context) -> None:
     """An approved extension (延期) lengthens the handling clock once, within the profile's cap."""
     assert isinstance(event, ExtensionDecided)
-    row = await repository.get_deadline(s, case_no=event.case_no, kind=K.HANDLING)
-    if not event.approved or row is None or row.extension_days:
+    if not event.approved:
         return
-    case = await case_of(s, event.case_no, at=ctx.clock.now())
+    case = await known_case(s, event.case_no)
+    row = await repository.get_deadline(s, case_no=event.case_no, kind=K.HANDLING)
+    if row is None:
+        raise TooEarly(f"case {event.case_no}: extension before the handling clock started")
+    if row.extension_days:
+        return  # once only
     row.extension_days = min(event.days, domain.PROFILES[case.profile].max_extension_days)
     await recount(s, row, ctx)
 
@@ -189,7 +195,7 @@ async def on_evaluated(s: AsyncSession, event: Event, _: Envelope, *, ctx: Conte
     """The petitioner's rating, for the satisfaction KPIs."""
     assert isinstance(event, PetitionEvaluated)
     if event.party == "department":
-        case = await case_of(s, event.case_no, at=ctx.clock.now())
+        case = await known_case(s, event.case_no)
         case.rating = event.rating
 
 

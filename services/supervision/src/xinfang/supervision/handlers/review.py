@@ -11,7 +11,7 @@ from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain, repository
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import CaseStatus, DeadlineKind
-from xinfang.supervision.handlers.cases import case_of, note, set_status
+from xinfang.supervision.handlers.cases import known_case, note, set_status
 from xinfang.supervision.handlers.clocks import settle, start_clock
 from xinfang.supervision.models import CaseRecord
 
@@ -34,7 +34,7 @@ async def answered(s: AsyncSession, event: CaseAnswered, *, ctx: Context) -> Non
     """Settle the answered stage; open the next window, or finalise after re-review."""
     clock, status, window = ANSWERS[event.stage]
     at, day = ctx.clock.now(), domain.china_day(event.answered_at)
-    case = await case_of(s, event.case_no, at=at)
+    case = await known_case(s, event.case_no)
     set_status(s, case, status, at=at, source=ctx.source)
     if event.stage == "handling":
         case.answered_on = day
@@ -62,7 +62,7 @@ async def requested(s: AsyncSession, event: ReviewRequested, *, ctx: Context) ->
     """Inside the window: 复查/复核 opens with the body one level up. Outside: noted, refused."""
     window, status, decision = REQUESTS[event.level]
     at, day = ctx.clock.now(), domain.china_day(event.requested_at)
-    case = await case_of(s, event.case_no, at=at)
+    case = await known_case(s, event.case_no)
     row = await repository.get_deadline(s, case_no=event.case_no, kind=window)
     if row is None or day > row.due_on or case.finalised:
         note(

@@ -17,8 +17,8 @@ READERS = (Role.SUPERVISOR, Role.LEADER, Role.OPERATOR, Role.CLERK, Role.ADMIN)
 def optional_reader(request: Request) -> Principal | None:
     """The bureau reader of this request, or None when not signed in."""
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token if scheme.lower() == "bearer" and token else request.cookies.get(TOKEN_COOKIE)
+    scheme, _, bearer = header.partition(" ")
+    token = bearer if scheme.lower() == "bearer" and bearer else request.cookies.get(TOKEN_COOKIE)
     if not token:
         return None
     try:
