@@ -75,11 +75,15 @@ lint: $(SYNCED)
 	$(RUN) ruff format --check $(LINT_PATHS)
 
 # The whole flow first, then each service's own benchmark (those present).
+SUPERVISION_BENCH_ARGS ?= --deadlines 1000000
+
 bench: $(SYNCED)
 	$(RUN) python scripts/bench.py
 	@for svc in intake routing supervision notify; do \
 		if [ -f services/$$svc/bench.py ]; then \
-			echo "==> bench $$svc"; $(RUN) python services/$$svc/bench.py || exit $$?; \
+			echo "==> bench $$svc"; \
+			args=$$([ $$svc = supervision ] && echo "$(SUPERVISION_BENCH_ARGS)"); \
+			$(RUN) python services/$$svc/bench.py $$args || exit $$?; \
 		fi; \
 	done
 
