@@ -12,6 +12,8 @@ from xinfang.common.events import (
     AlertRaised,
     AssignmentAccepted,
     CaseAnswered,
+    DeadlineMissed,
+    DeadlineWarned,
     ExtensionDecided,
     PetitionRefused,
     PetitionRouted,
@@ -254,7 +256,56 @@ STEPS: list[tuple[Any, str]] = [
         ),
         "alert",
     ),
+    (
+        DeadlineWarned(
+            case_no=CASE,
+            kind="handling",
+            due_on=ROUTED_AT.date(),
+            level="eighty",
+            department_code="D",
+        ),
+        "deadline_warning",
+    ),
+    (
+        DeadlineMissed(
+            case_no=CASE, kind="acceptance_notice", due_on=ROUTED_AT.date(), department_code="D"
+        ),
+        "deadline_missed",
+    ),
 ]
+
+
+def test_a_department_is_warned_of_its_own_deadlines_once_per_level() -> None:
+    warned = DeadlineWarned(
+        case_no=CASE,
+        kind="handling",
+        due_on=ROUTED_AT.date(),
+        level="day_before",
+        department_code="D",
+    )
+    [plan] = plans_for(warned)
+    body = render_of(warned, "deadline_warning").body
+
+    assert (plan.audience, plan.refs) == ("department", ["D"])
+    assert plan.step.endswith(":day_before")
+    assert "办理期限将于2026年11月23日届满（明日到期）" in body
+    assert (
+        plans_for(
+            DeadlineWarned(
+                case_no=CASE, kind="review_request", due_on=ROUTED_AT.date(), level="half"
+            )
+        )
+        == []
+    )
+
+
+def test_a_missed_deadline_tells_the_department_its_case_is_overdue() -> None:
+    missed = DeadlineMissed(
+        case_no=CASE, kind="acceptance_notice", due_on=ROUTED_AT.date(), department_code="D"
+    )
+    body = render_of(missed, "deadline_missed").body
+    assert "受理告知期限已于2026年11月23日届满" in body
+    assert "已列入超期件" in body
 
 
 @pytest.mark.parametrize("locale", ["zh", "en"])

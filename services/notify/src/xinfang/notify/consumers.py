@@ -23,6 +23,8 @@ SUBJECTS = [
     "xinfang.case.answered.>",
     "xinfang.supervision.order_issued",
     "xinfang.supervision.escalated",
+    "xinfang.deadline.warned",
+    "xinfang.deadline.missed",
     "xinfang.alert.raised",
 ]
 

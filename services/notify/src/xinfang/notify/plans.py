@@ -16,6 +16,8 @@ from xinfang.common.events import (
     AlertRaised,
     AssignmentAccepted,
     CaseAnswered,
+    DeadlineMissed,
+    DeadlineWarned,
     Event,
     ExtensionDecided,
     PetitionRefused,
@@ -147,6 +149,25 @@ def _escalated(event: Event) -> list[Plan]:
     return plans
 
 
+def _deadline(event: Event) -> list[Plan]:
+    """A department is told of its own clocks only; the bureau watches the rest on its dashboard."""
+    assert isinstance(event, DeadlineWarned | DeadlineMissed)
+    code = event.department_code
+    if code is None:
+        return []
+    facts = {
+        "department_code": code,
+        "deadline_kind": event.kind,
+        "due_date": event.due_on.isoformat(),
+    }
+    if isinstance(event, DeadlineWarned):
+        facts["level"] = event.level
+        step = f"warned:{event.kind}:{event.due_on.isoformat()}:{event.level}"
+        return [Plan("deadline_warning", step, "department", facts, [code])]
+    step = f"missed:{event.kind}:{event.due_on.isoformat()}"
+    return [Plan("deadline_missed", step, "department", facts, [code])]
+
+
 def _alert(event: Event) -> list[Plan]:
     assert isinstance(event, AlertRaised)
     facts = {
@@ -168,6 +189,8 @@ PLANNERS: dict[str, Callable[[Event], list[Plan]]] = {
     CaseAnswered.TYPE: _answered,
     SupervisionOrderIssued.TYPE: _order,
     SupervisionEscalated.TYPE: _escalated,
+    DeadlineWarned.TYPE: _deadline,
+    DeadlineMissed.TYPE: _deadline,
     AlertRaised.TYPE: _alert,
 }
 

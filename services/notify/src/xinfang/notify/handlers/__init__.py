@@ -11,6 +11,8 @@ from xinfang.common.events import (
     AlertRaised,
     AssignmentAccepted,
     CaseAnswered,
+    DeadlineMissed,
+    DeadlineWarned,
     ExtensionDecided,
     PetitionReceived,
     PetitionRefused,
@@ -50,5 +52,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     CaseAnswered.TYPE: on_step,
     SupervisionOrderIssued.TYPE: on_step,
     SupervisionEscalated.TYPE: on_step,
+    DeadlineWarned.TYPE: on_step,
+    DeadlineMissed.TYPE: on_step,
     AlertRaised.TYPE: on_step,
 }

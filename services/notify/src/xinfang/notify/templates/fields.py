@@ -70,6 +70,38 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
             "calendar": "calendar date",
         },
     },
+    "deadline_text": {
+        "zh": {
+            "routing": "转送交办",
+            "acceptance_notice": "受理告知",
+            "objection": "异议",
+            "handling": "办理",
+            "report_back": "交办报告",
+            "review_request": "复查申请",
+            "review_decision": "复查",
+            "re_review_request": "复核申请",
+            "re_review_decision": "复核",
+        },
+        "en": {
+            "routing": "forwarding",
+            "acceptance_notice": "acceptance notice",
+            "objection": "objection",
+            "handling": "handling",
+            "report_back": "report-back",
+            "review_request": "review request",
+            "review_decision": "review decision",
+            "re_review_request": "re-review request",
+            "re_review_decision": "re-review decision",
+        },
+    },
+    "level_text": {
+        "zh": {"half": "期限已过半", "eighty": "期限已过八成", "day_before": "明日到期"},
+        "en": {
+            "half": "half the time is gone",
+            "eighty": "80% of the time is gone",
+            "day_before": "due tomorrow",
+        },
+    },
 }
 
 # fact key → the localised field made from it
@@ -79,6 +111,8 @@ SOURCES = {
     "channel": "delivery_method",
     "step": "step_text",
     "kind": "kind_text",
+    "deadline_kind": "deadline_text",
+    "level": "level_text",
 }
 
 MONTHS = "January February March April May June July August September October November December"

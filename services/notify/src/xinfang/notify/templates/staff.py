@@ -104,9 +104,59 @@ On {raised_date} the system raised a {kind_text} warning ({alert_id}): {summary}
     ),
 )
 
+DEADLINE_WARNING = Template(
+    zh=letter(
+        subject="【{authority}】信访事项期限预警（{case_no}）",
+        body="""\
+{department_name}：
+
+　　你单位办理的信访事项“{title}”（信访件编号{case_no}）{deadline_text}期限将于{due_date}届满\
+（{level_text}）。请抓紧办理，按期办结。
+""",
+        sms="【{authority}】{department_name}：信访事项{case_no}{deadline_text}期限{due_date}届满，请抓紧办理。",
+    ),
+    en=letter(
+        locale="en",
+        subject="[{authority}] Deadline warning, case {case_no}",
+        body="""\
+To {department_name}:
+
+The {deadline_text} deadline of case {case_no} "{title}" ends on {due_date} ({level_text}). \
+Finish the step in time.
+""",
+        sms="[{authority}] {department_name}: {deadline_text} of {case_no} due {due_date}.",
+    ),
+)
+
+DEADLINE_MISSED = Template(
+    zh=letter(
+        subject="【{authority}】信访事项超期提醒（{case_no}）",
+        body="""\
+{department_name}：
+
+　　你单位办理的信访事项“{title}”（信访件编号{case_no}）{deadline_text}期限已于{due_date}届满，\
+至今未办结，已列入超期件。请立即办理并说明原因。
+""",
+        sms="【{authority}】{department_name}：信访事项{case_no}{deadline_text}已超期，请立即办理。",
+    ),
+    en=letter(
+        locale="en",
+        subject="[{authority}] Deadline missed, case {case_no}",
+        body="""\
+To {department_name}:
+
+The {deadline_text} deadline of case {case_no} "{title}" ended on {due_date} with the step not \
+done; the case is now overdue. Act at once and explain the delay.
+""",
+        sms="[{authority}] {department_name}: {deadline_text} of {case_no} is overdue.",
+    ),
+)
+
 TEMPLATES: dict[str, Template] = {
     "new_assignment.v1": NEW_ASSIGNMENT,
     "supervision_order.v1": SUPERVISION_ORDER,
+    "deadline_warning.v1": DEADLINE_WARNING,
+    "deadline_missed.v1": DEADLINE_MISSED,
     "escalation.v1": ESCALATION,
     "alert.v1": ALERT,
 }
