@@ -95,8 +95,9 @@ class MailCatcher:
 class System:
     """nats-server, the SMTP server and the four services, all under `root`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: dict[str, dict[str, str]] | None = None) -> None:
         self.root = Path(root)
+        self.extra_env = env or {}  # service → more XINFANG_* settings for its processes
         self.root.mkdir(parents=True, exist_ok=True)
         self.nats = NatsServer(self.root / "nats")
         taken = {self.nats.port, self.nats.monitor_port, 4222}
@@ -158,6 +159,14 @@ class System:
         for name in names:
             self._signal(name, signal.SIGKILL)
             self._processes[name].wait(STOP_TIMEOUT_SECONDS)
+
+    def add_instance(self, service: str, instance_id: str) -> str:
+        """Register another instance of `service` (own port, same database); returns its name,
+        `<service>-<instance id>`, for start/kill/url."""
+        name = f"{service}-{instance_id}"
+        taken = {self.nats.port, self.nats.monitor_port, 4222, self.smtp_port, *self.ports.values()}
+        self.ports[name] = _distinct_free_ports(1, avoid=taken)[0]
+        return name
 
     def alive(self, name: str) -> bool:
         process = self._processes.get(name)
@@ -252,7 +261,7 @@ class System:
         with self.log_path(name).open("ab") as log:
             # cwd is the temporary directory, so no `.env` of the repository is read.
             return subprocess.Popen(
-                [sys.executable, "-m", f"xinfang.{name}", "serve"],
+                [sys.executable, "-m", f"xinfang.{name.partition('-')[0]}", "serve"],
                 cwd=self.root,
                 env=self._env(name),
                 stdin=subprocess.DEVNULL,
@@ -262,10 +271,12 @@ class System:
             )
 
     def _env(self, name: str) -> dict[str, str]:
+        name, _, instance_id = name.partition("-")
         prefix = f"XINFANG_{name.upper()}_"
         env = {k: v for k, v in os.environ.items() if not k.startswith("XINFANG_")}
         env |= {
-            f"{prefix}PORT": str(self.ports[name]),
+            f"{prefix}PORT": str(self.ports[f"{name}-{instance_id}" if instance_id else name]),
+            f"{prefix}INSTANCE_ID": instance_id or "1",
             f"{prefix}HOST": "127.0.0.1",
             f"{prefix}NATS_URL": self.nats.url,
             f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{self.root / f'{name}.db'}",
@@ -281,7 +292,7 @@ class System:
             env["XINFANG_NOTIFY_SMTP_HOST"] = "127.0.0.1"
             env["XINFANG_NOTIFY_SMTP_PORT"] = str(self.smtp_port)
             env["XINFANG_NOTIFY_LETTERS_DIR"] = str(self.root / "letters")
-        return env
+        return env | self.extra_env.get(name, {})
 
     def _signal(self, name: str, signum: signal.Signals) -> None:
         if self.alive(name):
