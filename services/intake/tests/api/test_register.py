@@ -1,49 +1,11 @@
 """Registration over HTTP: validation, nothing stored on rejection, tracking by query code."""
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 from sqlmodel import func, select
 
 from xinfang.common.messaging.tables import OutboxEvent
-from xinfang.intake.main import create_app
 from xinfang.intake.models import Petition, Petitioner
-from xinfang.intake.settings import IntakeSettings
-
-
-def a_petition(**overrides):
-    body = {
-        "channel": "web",
-        "petitioners": [
-            {
-                "name": "张三丰",
-                "phone": "13800138000",
-                "address": "江城区鼓楼街道解放路1号",
-                "email": "zhang@example.cn",
-            }
-        ],
-        "region_code": "369901",
-        "category_code": "140000",
-        "title": "小区夜间施工噪音扰民",
-        "content": "某工地连续多日夜间施工，噪音严重影响居民休息，请求依法处理。",
-    }
-    return body | overrides
-
-
-@pytest.fixture
-async def app(database_url: str):
-    settings = IntakeSettings(database_url=database_url, environment="test", start_background=False)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-        yield client
+from xinfang.intake.testing import a_petition
 
 
 async def stored_counts(app) -> tuple[int, int, int]:

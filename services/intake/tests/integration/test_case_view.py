@@ -1,17 +1,11 @@
 """Intake on a real nats-server: it emits petition.received and keeps the case view from events."""
 
 import json
-from datetime import UTC, date, datetime
-
-import httpx
-import nats
-import pytest
+from datetime import date, timedelta
 
 from xinfang.common.crypto import Sealer
 from xinfang.common.events import DeadlineScheduled, Envelope, NoticeDelivered
 from xinfang.common.testing.builders import a_petition_routed, envelope_of, eventually, publish
-from xinfang.intake.main import create_app
-from xinfang.intake.settings import IntakeSettings
 
 PETITION = {
     "channel": "letter",
@@ -28,25 +22,6 @@ PETITION = {
     "title": "拖欠工资问题",
     "content": "某公司拖欠三个月工资未发放，请求督促支付。",
 }
-
-
-@pytest.fixture
-async def running(database_url, nats_url):
-    settings = IntakeSettings(database_url=database_url, nats_url=nats_url, environment="test")
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://intake") as client,
-    ):
-        await eventually(lambda: _ready(client), within=15)
-        nc = await nats.connect(nats_url)
-        yield app, client, nc
-        await nc.close()
-
-
-async def _ready(client) -> bool:
-    return (await client.get("/readyz")).status_code == 200
 
 
 async def _view(client, created) -> dict:
@@ -78,11 +53,11 @@ async def test_a_registered_petition_is_published_masked_with_contacts_sealed_fo
 
 
 async def test_the_case_view_follows_routing_deadlines_and_notices(running):
-    _app, client, nc = running
+    app, client, nc = running
     js = nc.jetstream()
     created = (await client.post("/api/v1/petitions", json=PETITION)).json()
     case_no = created["case_no"]
-    now = datetime.now(UTC)
+    now = app.state.intake.clock.now() + timedelta(minutes=1)
     routed = a_petition_routed(case_no=case_no, department_name="江宁市人力资源和社会保障局")
     deadline = DeadlineScheduled(
         case_no=case_no,
@@ -136,3 +111,104 @@ async def test_an_event_about_a_case_intake_never_registered_is_dead_lettered(ru
 
     letters = await eventually(dead_lettered)
     assert "no petition" in letters[0].error
+
+
+async def test_the_case_view_follows_every_step_the_other_services_report(running):
+    from xinfang.common.events import (
+        AssignmentAccepted,
+        AssignmentTransferred,
+        CaseAnswered,
+        CaseFinalised,
+        CaseStatusChanged,
+        ExtensionDecided,
+        NoticeFailed,
+        PetitionTriaged,
+        ReviewOpened,
+    )
+
+    app, client, nc = running
+    js = nc.jetstream()
+    created = (await client.post("/api/v1/petitions", json=PETITION)).json()
+    case_no = created["case_no"]
+    now = app.state.intake.clock.now() + timedelta(minutes=1)
+    steps = [
+        PetitionTriaged(case_no=case_no, reason="规则冲突：内部说明", queued_at=now),
+        a_petition_routed(case_no=case_no, department_code="C_HRSS", department_name="人社局"),
+        AssignmentAccepted(case_no=case_no, department_code="C_HRSS", accepted_at=now),
+        AssignmentTransferred(
+            case_no=case_no,
+            department_code="D02_GOV",
+            from_department="C_HRSS",
+            department_name="新港区人民政府",
+            reason="属地管理",
+            transferred_at=now,
+        ),
+        DeadlineScheduled(
+            case_no=case_no,
+            kind="handling",
+            starts_on=date(2026, 3, 3),
+            due_on=date(2026, 5, 2),
+            basis="60日",
+        ),
+        ExtensionDecided(
+            case_no=case_no,
+            department_code="D02_GOV",
+            approved=True,
+            days=30,
+            reason="案情复杂",
+            decided_at=now,
+        ),
+        DeadlineScheduled(
+            case_no=case_no,
+            kind="handling",
+            starts_on=date(2026, 3, 3),
+            due_on=date(2026, 6, 1),
+            basis="60日+延期30日",
+        ),
+        NoticeFailed(
+            case_no=case_no,
+            notice_id="n9",
+            notice_type="extension",
+            channel="email",
+            reason="550 w@x.cn mailbox unavailable",
+            attempts=5,
+            failed_at=now,
+        ),
+        CaseAnswered(
+            case_no=case_no,
+            department_code="D02_GOV",
+            outcome="supported",
+            summary="责令公司限期支付工资",
+            legal_basis="《劳动合同法》",
+            answered_at=now,
+        ),
+        CaseStatusChanged(
+            case_no=case_no, status="提出复查意见", status_zh="提出复查意见", changed_at=now
+        ),
+        ReviewOpened(
+            case_no=case_no, level="review", body_department_code="C_GOV", due_on=date(2026, 7, 1)
+        ),
+        CaseFinalised(case_no=case_no, reason="复核终结", finalised_at=now),
+    ]
+    for n, event in enumerate(steps):
+        await publish(js, envelope_of(event, time=now + timedelta(seconds=n)))
+
+    async def complete():
+        view = await _view(client, created)
+        return view if len(view["timeline"]) == len(steps) + 1 else None
+
+    view = await eventually(complete)
+    assert view["status"] == "finalised"
+    assert view["department"] == "新港区人民政府"
+    assert view["deadline"] == "2026-06-01"
+    by_event = {t["event"].split(".", 1)[1]: t["details"] for t in view["timeline"]}
+    assert by_event["petition.triaged.v1"] == {}  # the internal reason stays inside
+    assert by_event["assignment.transferred.v1"] == {"department": "新港区人民政府"}
+    assert by_event["assignment.extension_decided.v1"]["reason"] == "案情复杂"
+    assert by_event["case.answered.v1"]["summary"] == "责令公司限期支付工资"
+    assert by_event["notice.failed.v1"] == {
+        "notice_type": "extension",
+        "channel": "email",
+        "delivered": False,
+    }
+    assert "w@x.cn" not in str(view)

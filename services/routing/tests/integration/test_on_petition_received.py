@@ -113,3 +113,14 @@ async def test_a_petition_no_rule_places_is_queued_for_triage_with_its_reason_an
     assert (assignment.status, assignment.rule) == ("triage", "triage:no_rule")
     assert assignment.department_code is None
     assert str(assignment.route_due_on) == "2026-03-17"
+
+
+async def test_a_petition_intake_refused_at_registration_is_not_routed(
+    routing: Routing, route: Route, a_petition: Callable[..., PetitionReceived]
+) -> None:
+    petition = a_petition(refused="not_reaccepted")
+
+    await route(petition)
+
+    assert await assignments(routing, petition.case_no) == []
+    assert await outbox(routing, petition.case_no) == []

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from xinfang.intake.models import CaseCounter, Petition, TimelineEntry
+from xinfang.intake.domain.detection import EarlierCase
+from xinfang.intake.models import (
+    Attachment,
+    CaseCounter,
+    IdentityAccess,
+    Petition,
+    PetitionAttachment,
+    Petitioner,
+    TimelineEntry,
+)
 
 
 async def next_serial(session: AsyncSession, *, day: str) -> int:
-    """Take the next serial number of `day`; the row lock makes it unique across instances."""
-    counter = await session.get(CaseCounter, day, with_for_update=True)
-    if counter is None:
-        counter = CaseCounter(day=day, last=0)
-        session.add(counter)
-    counter.last += 1
-    await session.flush()
-    return counter.last
+    """Take the next serial number of `day` in one atomic upsert, unique across instances
+    (the row stays locked until the caller's transaction ends)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(CaseCounter)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": col(CaseCounter.last) + 1})
+        .returning(col(CaseCounter.last))
+    )
+    return int((await session.exec(statement)).scalar_one())  # type: ignore[call-overload]
 
 
 async def get_petition(session: AsyncSession, *, case_no: str) -> Petition | None:
@@ -29,4 +44,64 @@ async def timeline(session: AsyncSession, *, case_no: str) -> list[TimelineEntry
         .where(TimelineEntry.case_no == case_no)
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     )
+    return list((await session.exec(query)).all())
+
+
+async def petitioners(session: AsyncSession, *, case_no: str) -> list[Petitioner]:
+    query = (
+        select(Petitioner).where(Petitioner.case_no == case_no).order_by(col(Petitioner.position))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def earlier_cases(
+    session: AsyncSession, *, refs: list[str], since: datetime, closed_after: datetime
+) -> list[EarlierCase]:
+    """Cases of any of these petitioners received since `since`, for the repeat rules.
+
+    A case counts as closed when refused, finalised, or answered before `closed_after` (its
+    review window lapsed).
+    """
+    if not refs:
+        return []
+    query = (
+        select(Petition)
+        .join(Petitioner, col(Petitioner.case_no) == col(Petition.case_no))
+        .where(col(Petitioner.ref).in_(refs), col(Petition.received_at) >= since)
+        .distinct()
+    )
+    rows = (await session.exec(query)).all()
+    return [
+        EarlierCase(
+            case_no=p.case_no,
+            text=" ".join(t for t in (p.content, p.request, p.reasons) if t),
+            received_at=p.received_at,
+            office_level=p.receiving_level,
+            finalised=p.finalised,
+            closed=p.refusal_kind is not None
+            or p.finalised
+            or (p.answered_at is not None and p.answered_at < closed_after),
+        )
+        for p in rows
+    ]
+
+
+async def known_attachments(session: AsyncSession, *, hashes: list[str]) -> set[str]:
+    if not hashes:
+        return set()
+    query = select(Attachment.sha256).where(col(Attachment.sha256).in_(hashes))
+    return set((await session.exec(query)).all())
+
+
+async def case_attachments(session: AsyncSession, *, case_no: str) -> list[PetitionAttachment]:
+    query = select(PetitionAttachment).where(PetitionAttachment.case_no == case_no)
+    return list((await session.exec(query)).all())
+
+
+async def identity_reads(
+    session: AsyncSession, *, case_no: str | None, limit: int
+) -> list[IdentityAccess]:
+    query = select(IdentityAccess).order_by(col(IdentityAccess.id).desc()).limit(limit)
+    if case_no:
+        query = query.where(IdentityAccess.case_no == case_no)
     return list((await session.exec(query)).all())

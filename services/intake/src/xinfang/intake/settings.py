@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -21,6 +23,25 @@ class IntakeSettings(BaseServiceSettings):
     notice_key: str = derive_key(DEV_SECRET, "notice")
     hash_key: str = derive_key(DEV_SECRET, "hash")
     max_petitioners: int = 50
+    # Attachments travel in multipart bodies; JSON bodies keep the smaller `max_json_bytes`.
+    max_body_bytes: int = 12_000_000
+    max_json_bytes: int = 1_000_000
+    attachments_dir: Path = Path("var/intake-attachments")
+    max_attachment_bytes: int = 2_000_000
+    attachment_types: list[str] = Field(
+        default_factory=lambda: ["application/pdf", "image/jpeg", "image/png", "text/plain"]
+    )
+    receiving_office: str = Field(default="C_PETITION", description="this bureau's office code")
+    max_representatives: int = 5
+    collective_threshold: int = 5
+    repeat_window_days: int = 180
+    repeat_similarity: float = Field(default=0.5, ge=0.0, le=1.0)
+    lookups_per_minute: int = Field(default=10, description="query-code lookups per client IP")
+    review_window_days: int = 30
+    open311_api_key: str = "dev-open311-key"
+    category_version: str | None = Field(
+        default=None, description="version of the classification table; default: its hash"
+    )
 
     @model_validator(mode="after")
     def _refuse_development_keys(self) -> IntakeSettings:

@@ -125,8 +125,16 @@ class MessagingRuntime:
 
     async def stop(self) -> None:
         """Cancel the tasks and close the connection; unacked messages are redelivered later."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        pending = {task for task in self._tasks if not task.done()}
+        # Python 3.11's wait_for (and some drivers) can swallow a cancellation that lands just as
+        # the awaited thing completes; so cancel again until every task has really ended.
+        for _ in range(20):
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.5)
+        if pending:
+            log.error("background_tasks_did_not_stop", tasks=[t.get_name() for t in pending])
         if self.nc is not None and not self.nc.is_closed:
             await self.nc.close()

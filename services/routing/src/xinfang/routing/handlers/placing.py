@@ -84,6 +84,10 @@ async def on_petition_received(
 ) -> None:
     """Decide where a received petition goes, store it and announce it, in one transaction."""
     assert isinstance(event, PetitionReceived)
+    if event.refused is not None:
+        # Intake refused it at registration (不予受理 / 不再受理 / redirected): nothing to route.
+        log.info("refused_petition_not_routed", case_no=event.case_no, refused=event.refused)
+        return
     if await repository.get_assignment(session, case_no=event.case_no) is not None:
         # Another event for a known case (re-sent by intake, say): the first decision stands.
         log.info("petition_already_routed", case_no=event.case_no, event_id=envelope.id)

@@ -13,16 +13,36 @@ QUERY_CODE_LENGTH = 10  # 31^10 ≈ 8e14: not guessable at any rate a limiter le
 
 STATUS_ZH = {
     "registered": "已登记",
+    "refused": "不予受理",
+    "triaged": "待分办",
     "routed": "已转送承办单位",
+    "accepted": "已受理",
+    "answered": "已作出处理意见",
+    "review": "复查中",
+    "re_review": "复核中",
+    "finalised": "已终结",
 }
+
+# Intake's own coarse statuses in the order a case goes through them.
+STATUS_RANK = {
+    "registered": 0,
+    "refused": 0,
+    "triaged": 1,
+    "routed": 2,
+    "accepted": 3,
+    "answered": 4,
+    "review": 5,
+    "re_review": 6,
+    "finalised": 7,
+}
+# A status supervision set (its 15-status machine) outranks what intake derives itself.
+AUTHORITATIVE = 100
 
 # Which status an event moves a case to; events not listed leave the status as it is.
 STATUS_AFTER = {
     "xinfang.petition.received.v1": "registered",
     "xinfang.petition.routed.v1": "routed",
 }
-
-STATUS_RANK = {"registered": 0, "routed": 1}
 
 
 def case_day(moment: datetime) -> str:
@@ -48,4 +68,24 @@ def normalise_query_code(code: str) -> str:
 def next_status(current: str, event_type: str) -> str:
     """The status after an event; out-of-order events never move a case backwards."""
     proposed = STATUS_AFTER.get(event_type, current)
-    return proposed if STATUS_RANK.get(proposed, 0) >= STATUS_RANK.get(current, 0) else current
+    return proposed if _rank(proposed) >= _rank(current) else current
+
+
+def _rank(status: str) -> int:
+    return STATUS_RANK.get(status, AUTHORITATIVE)
+
+
+def advance(current: str, current_zh: str | None, proposed: str) -> tuple[str, str | None]:
+    """Move to `proposed` unless that is a step back; a supervision status is kept until
+    supervision changes it or the case reaches a later stage of intake's own."""
+    if _rank(proposed) >= _rank(current) or (
+        _rank(current) == AUTHORITATIVE
+        and proposed in ("answered", "review", "re_review", "finalised")
+    ):
+        return proposed, None
+    return current, current_zh
+
+
+def status_zh(status: str, given: str | None) -> str:
+    """The Chinese name of a status: supervision's words when it set it, else intake's."""
+    return given or STATUS_ZH.get(status, status)

@@ -1,0 +1,24 @@
+"""The public timeline of a case: only public facts, never personal data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common.events import Envelope
+from xinfang.intake.models import TimelineEntry
+
+
+def add_timeline(session: AsyncSession, envelope: Envelope, details: dict[str, Any]) -> None:
+    """Add a step to the case's public timeline (the event id keeps it unique)."""
+    session.add(
+        TimelineEntry(
+            case_no=envelope.subject or "",
+            event_id=envelope.id,
+            event_type=envelope.type,
+            at=envelope.time,
+            details=json.dumps(details, ensure_ascii=False),
+        )
+    )

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the clerk's registration form (works without JavaScript)."""
