@@ -12,9 +12,10 @@ Who may do what is derived, not typed by hand:
   it may create/update and read those consumers, pull from them and ack their messages; it may
   read and create/update the `XINFANG` stream (the runtime provisions it at start);
 - each department (from `departments.json`) gets a read-only user that may only pull from and
-  ack its own durable consumer `dept-<CODE>` (created by `deploy/nats/provision.py`, filtered on
-  the subjects ending in `.<CODE>`); its replies arrive under its own inbox prefix
-  `_INBOX_dept_<CODE>`, so no other client can subscribe to them and it cannot read other inboxes;
+  ack its own durable consumer `dept-<CODE>` (created by
+  `python -m xinfang.common.messaging.provision`, filtered on the subjects ending in `.<CODE>`);
+  its replies arrive under its own inbox prefix `_INBOX_dept_<CODE>`, so no other client can
+  subscribe to them and it cannot read other inboxes;
 - the `provisioner` (the one-shot job and the operators) may call the whole JetStream API.
 
 Passwords are never written here: each user's password is the environment variable named in

@@ -30,7 +30,6 @@ def load_deploy_module(relative: str, name: str) -> ModuleType:
 
 
 generate = load_deploy_module("nats/generate.py", "xinfang_deploy_nats_generate")
-provision = load_deploy_module("nats/provision.py", "xinfang_deploy_nats_provision")
 
 
 def passwords(departments: list[tuple[str, str]]) -> dict[str, str]:

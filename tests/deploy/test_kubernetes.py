@@ -77,7 +77,7 @@ def test_each_service_has_probes_resources_several_replicas_and_an_autoscaler(
 def test_a_job_provisions_the_stream_with_three_replicas() -> None:
     job = of_kind("Job")["xinfang-provision"]
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"][-1] == "/deploy/nats/provision.py"
+    assert container["command"][-1] == "xinfang.common.messaging.provision"
     assert of_kind("ConfigMap")["xinfang-config"]["data"]["STREAM_REPLICAS"] == "3"
 
 

@@ -1,7 +1,6 @@
 """The outbox relay, consumer runner and provisioning on a real nats-server and database."""
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -74,11 +73,12 @@ async def record_effect(session, event: Event, envelope: Envelope) -> None:
 def a_runner(
     db, js, *, durable: str, handler=record_effect, max_deliver: int = 4
 ) -> ConsumerRunner:
-    spec = ConsumerSpec(
+    spec = ConsumerSpec(  # only what is published after it starts: the tests share the stream
         durable=durable,
         subjects=["xinfang.petition.received"],
         max_deliver=max_deliver,
         ack_wait_seconds=5,
+        deliver_policy=DeliverPolicy.NEW,
     )
     subscription = Subscription(spec=spec, handlers={PetitionReceived.TYPE: handler})
     return ConsumerRunner(
@@ -280,8 +280,7 @@ async def test_a_message_failing_at_every_delivery_is_dead_lettered_at_the_last(
 
 async def test_one_bad_message_in_a_batch_does_not_hold_back_the_others(db, js):
     runner = a_runner(db, js, durable=a_durable())
-    spec = dataclasses.replace(runner.sub_spec, deliver_policy=DeliverPolicy.NEW)
-    await ensure_consumer(js, spec)
+    await ensure_consumer(js, runner.sub_spec)
     runner._pull = await js.pull_subscribe_bind(durable=runner.name, stream="XINFANG")
     good = [envelope_of(a_petition_received()) for _ in range(5)]
     poison = envelope_of(a_petition_received(title="poison"))

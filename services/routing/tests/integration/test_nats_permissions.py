@@ -85,7 +85,7 @@ async def test_a_department_user_reads_its_own_feed_and_nothing_else(
     address, inbox = guarded_nats
     operator = await connect(f"nats://operator:operator-pw@{address}")
     await ensure_stream(operator.jetstream(), StreamSpec())
-    for code in ("C_URBAN", "C_EDU"):  # as deploy/nats/provision.py provisions them
+    for code in ("C_URBAN", "C_EDU"):  # as xinfang.common.messaging.provision provisions them
         await ensure_consumer(
             operator.jetstream(),
             ConsumerSpec(durable=f"dept-{code}", subjects=[f"xinfang.*.*.{code}"]),
