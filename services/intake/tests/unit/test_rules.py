@@ -85,10 +85,15 @@ def test_a_supervision_status_stands_until_a_later_stage():
     assert advance("answered", None, "accepted") == ("answered", None)
 
 
-def test_the_limiter_allows_so_many_hits_a_minute_per_client():
+def test_the_limiter_blocks_a_client_for_a_minute_after_so_many_hits():
     clock = ManualClock()
     limiter = RateLimiter(per_minute=3, clock=clock)
-    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("b")
+    blocked = []
+    for _ in range(3):
+        blocked.append(limiter.blocked("a"))
+        limiter.record("a")
+    assert blocked == [False, False, False]
+    assert limiter.blocked("a")
+    assert not limiter.blocked("b")
     clock.advance(timedelta(seconds=60))
-    assert limiter.allow("a")
+    assert not limiter.blocked("a")

@@ -16,24 +16,26 @@ MAX_CLIENTS = 100_000  # memory bound: beyond it, the stalest clients are forgot
 
 
 class RateLimiter:
-    """Allows `per_minute` hits per key in any one-minute window."""
+    """Blocks a key once it has `per_minute` hits in the last minute."""
 
     def __init__(self, *, per_minute: int, clock: Clock) -> None:
         self.per_minute, self.clock = per_minute, clock
         self._hits: dict[str, deque] = {}
 
-    def allow(self, key: str) -> bool:
-        """Record a hit for `key`; False if it is over the limit (the hit is not counted)."""
+    def blocked(self, key: str) -> bool:
+        """True while `key` has used up its hits of the last minute; records nothing."""
         now = self.clock.now()
-        hits = self._hits.setdefault(key, deque())
+        hits = self._hits.get(key)
         while hits and now - hits[0] >= WINDOW:
             hits.popleft()
-        if len(hits) >= self.per_minute:
-            return False
-        hits.append(now)
+        return bool(hits) and len(hits) >= self.per_minute
+
+    def record(self, key: str) -> None:
+        """Count a hit for `key`."""
+        now = self.clock.now()
+        self._hits.setdefault(key, deque()).append(now)
         if len(self._hits) > MAX_CLIENTS:
             self._forget_stale(now)
-        return True
 
     def _forget_stale(self, now) -> None:  # type: ignore[no-untyped-def]
         for key in [k for k, h in self._hits.items() if not h or now - h[-1] >= WINDOW]:

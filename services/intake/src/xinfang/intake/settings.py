@@ -36,7 +36,9 @@ class IntakeSettings(BaseServiceSettings):
     collective_threshold: int = 5
     repeat_window_days: int = 180
     repeat_similarity: float = Field(default=0.5, ge=0.0, le=1.0)
-    lookups_per_minute: int = Field(default=10, description="query-code lookups per client IP")
+    lookups_per_minute: int = Field(
+        default=10, description="failed query-code lookups a client IP may make a minute"
+    )
     review_window_days: int = 30
     open311_api_key: str = "dev-open311-key"
     category_version: str | None = Field(

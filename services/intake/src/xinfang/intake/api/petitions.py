@@ -47,9 +47,12 @@ NOT_FOUND = ApiError(
 
 
 async def find_by_code(intake: Intake, *, case_no: str, code: str, client: str) -> Petition:
-    """The case if `code` is its query code; 429 past the client's lookup limit, else 404 alike
-    for a wrong number or code."""
-    if not intake.lookups.allow(client):
+    """The case if `code` is its query code; 404 alike for a wrong number or code.
+
+    Only failed lookups count against the client's limit (a petitioner may follow a case as
+    often as they like); past it every lookup gets 429, so codes cannot be guessed.
+    """
+    if intake.lookups.blocked(client):
         intake.intake_metrics.lookups.labels("rate_limited").inc()
         raise ApiError(
             429,
@@ -61,6 +64,7 @@ async def find_by_code(intake: Intake, *, case_no: str, code: str, client: str) 
     async with intake.db.reading() as session:
         petition = await repository.get_petition(session, case_no=case_no)
     if petition is None or not same(petition.query_code_hash, code_hash):
+        intake.lookups.record(client)
         intake.intake_metrics.lookups.labels("not_found").inc()
         raise NOT_FOUND
     intake.intake_metrics.lookups.labels("found").inc()
