@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import SERVICES, System, _distinct_free_ports
-from natsauth import ConfiguredNatsServer, generate, password_env, passwords, provision
+from natsauth import ConfiguredNatsServer, generate, password_env, passwords
+
+from xinfang.common.messaging import provision
 
 CLUSTER_NAME = "xinfang-test"
 NODES = 3

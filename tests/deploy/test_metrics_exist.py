@@ -16,12 +16,7 @@ SERVICES = ("intake", "routing", "supervision", "notify")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 NAME = re.compile(r"\bxinfang_[a-z0-9_]*[a-z0-9]\b")
 NAME_REGEX = re.compile(r'__name__=~"([^"]+)"')
-# Asked of supervision in issue 7's report, not exported yet: the alerts and panels using them
-# stay silent/empty until they are.
-AWAITED = {
-    "xinfang_supervision_overdue_cases",  # gauge {department}: open cases past a deadline
-    "xinfang_supervision_zero_reports_missing_units",  # gauge: units without today's report
-}
+AWAITED: set[str] = set()  # metrics dashboards may name before a service exports them
 
 
 def queries() -> dict[str, list[str]]:
@@ -92,8 +87,3 @@ def test_every_common_metric_pattern_matches_all_four_services(exported: set[str
     for pattern in patterns:
         services = {n.split("_")[1] for n in exported if re.fullmatch(pattern, n)}
         assert services == set(SERVICES), (pattern, services)
-
-
-@pytest.mark.xfail(reason="awaited from supervision (see AWAITED)", strict=False)
-def test_the_awaited_supervision_metrics_are_exported(exported: set[str]) -> None:
-    assert AWAITED <= exported, sorted(AWAITED - exported)

@@ -52,10 +52,6 @@ def tables() -> MetaData:
     return metadata
 
 
-@pytest.mark.xfail(
-    reason="Database.create_all races on PostgreSQL: the advisory-lock diff of issue 7's report",
-    strict=False,
-)
 async def test_instances_starting_together_on_a_fresh_database_all_create_their_tables(
     fresh_database: str,
 ) -> None:

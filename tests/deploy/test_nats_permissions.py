@@ -14,8 +14,9 @@ from typing import Any
 import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
-from natsauth import ConfiguredNatsServer, generate, password_env, passwords, provision
+from natsauth import ConfiguredNatsServer, generate, password_env, passwords
 
+from xinfang.common.messaging import provision
 from xinfang.common.messaging.provision import (
     ConsumerSpec,
     StreamSpec,

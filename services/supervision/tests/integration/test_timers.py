@@ -139,3 +139,16 @@ async def test_timers_live_in_the_database_and_a_fresh_instance_fires_them(
     await restarted.tick()
 
     assert await fired(world, case_no) == [("warned", "handling:eighty")]
+
+
+async def test_overdue_cases_and_missing_zero_reports_are_gauges_operators_can_alert_on(
+    world: Any,
+) -> None:
+    await an_accepted_case(world)
+    world.on(2026, 5, 7, hour=11)  # handling missed; past the 10 o'clock zero-report hour
+    await world.tick()
+
+    text = world.sv.metrics.exposition().decode()
+    assert 'xinfang_supervision_overdue_cases{department="C_HOUSING"} 1.0' in text
+    missing = len(world.sv.ctx.early.units)
+    assert f"xinfang_supervision_zero_reports_missing_units {float(missing)}" in text

@@ -33,6 +33,17 @@ class SupervisionMetrics:
         self.open_orders = Gauge(
             f"{p}_open_orders", "Supervision orders awaiting feedback", registry=r
         )
+        self.overdue = Gauge(
+            f"{p}_overdue_cases",
+            "Open cases past one of their deadlines, by department",
+            ["department"],
+            registry=r,
+        )
+        self.zero_reports_missing = Gauge(
+            f"{p}_zero_reports_missing_units",
+            "Units that have not filed today's zero-report after the report hour (0 before it)",
+            registry=r,
+        )
         self.kpi = Gauge(
             f"{p}_kpi_ratio",
             "KPIs of the current year (rates 0–1, averages in days)",

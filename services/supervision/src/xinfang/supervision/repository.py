@@ -220,6 +220,16 @@ async def count_open_orders(session: AsyncSession) -> int:
     return int((await session.exec(query)).one())
 
 
+async def overdue_by_department(session: AsyncSession) -> dict[str, int]:
+    """How many cases are marked overdue, per responsible department."""
+    query = (
+        select(CaseRecord.department_code, func.count())
+        .where(col(CaseRecord.overdue).is_(True), col(CaseRecord.department_code).is_not(None))
+        .group_by(CaseRecord.department_code)
+    )
+    return {str(code): int(n) for code, n in (await session.exec(query)).all()}
+
+
 async def case_departments(session: AsyncSession) -> list[str]:
     """The departments that hold cases (a bounded set: the directory's)."""
     query = (

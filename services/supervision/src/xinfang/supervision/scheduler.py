@@ -101,6 +101,8 @@ class Scheduler:
         async with self.db.reading() as session:
             m.timers_due.set(await repository.count_due(session, today=today))
             m.open_orders.set(await repository.count_open_orders(session))
+            for department, count in (await repository.overdue_by_department(session)).items():
+                m.overdue.labels(department).set(count)
         if time.monotonic() - self.kpis_refreshed_at >= self.kpi_every:
             self.kpis_refreshed_at = time.monotonic()
             await self._refresh_kpis(today)
@@ -132,6 +134,8 @@ class Scheduler:
         """After the configured hour, one alert per unit that has not reported today."""
         local = self.ctx.clock.now().astimezone(CHINA_TZ)
         if local.hour < self.ctx.early.report_hour:
+            if self.metrics is not None:
+                self.metrics.zero_reports_missing.set(0)
             return
         today = local.date()
         async with self.db.reading() as session:
@@ -140,7 +144,10 @@ class Scheduler:
                     await session.exec(select(ZeroReport.unit_code).where(ZeroReport.day == today))
                 ).all()
             )
-        for unit in [u for u in self.ctx.early.units if u not in done]:
+        missing = [u for u in self.ctx.early.units if u not in done]
+        if self.metrics is not None:
+            self.metrics.zero_reports_missing.set(len(missing))
+        for unit in missing:
             try:
                 async with self.db.transaction() as session:
                     raised = await raise_alert(
