@@ -32,7 +32,8 @@ async def test_the_queue_lists_unplaced_cases_oldest_first_with_their_routing_de
     response = await client.get("/api/v1/triage", headers=bearer(Role.CLERK))
 
     queue = [(a["case_no"], a["route_due_on"]) for a in response.json()]
-    assert queue[:2] == [(older.case_no, "2026-03-14"), (newer.case_no, "2026-03-17")]
+    # 15 days from 27 Feb end on Saturday 14 March: the deadline moves to Monday the 16th.
+    assert queue[:2] == [(older.case_no, "2026-03-16"), (newer.case_no, "2026-03-17")]
     assert placed.case_no not in [c for c, _ in queue]
     assert "分流" in response.json()[1]["reason"]
 

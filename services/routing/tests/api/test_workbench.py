@@ -89,7 +89,7 @@ async def test_accepting_starts_the_sixty_day_clock_and_emits_assignment_accepte
 
     assert (response.json()["status"], response.json()["answer_due_on"]) == (
         "accepted",
-        "2026-05-01",
+        "2026-05-06",  # 60 days end on 1 May, in the May Day holiday (1–5 May)
     )
     assert again.status_code == 409
     subject, data = (await outbox_of(case_no))[-1]
@@ -214,7 +214,7 @@ async def test_an_extension_is_asked_once_for_at_most_thirty_days_and_approved_b
     assert by_handler.status_code == 403
     assert (decided.json()["extension_status"], decided.json()["answer_due_on"]) == (
         "approved",
-        "2026-05-31",
+        "2026-06-05",  # 30 more days after the holiday-moved 6 May
     )
     events = await outbox_of(case_no)
     assert [s for s, _ in events[-2:]] == [
@@ -296,13 +296,13 @@ async def test_an_assigned_case_carries_a_report_deadline_and_is_closed_by_its_c
         f"{BASE}/{forwarded}/completion-report", json={"summary": "无需报告"}, headers=urban
     )
 
-    assert (report.json()["mode"], report.json()["report_due_on"]) == ("assign", "2026-05-01")
+    assert (report.json()["mode"], report.json()["report_due_on"]) == ("assign", "2026-05-06")
     assert report.json()["status"] == "completed"
     assert not_needed.status_code == 409
     still_open = (await client.get(BASE, params={"open_only": True}, headers=urban)).json()
     assert assigned not in [a["case_no"] for a in still_open]
     routed = (await outbox_of(assigned))[0][1]
-    assert (routed["mode"], routed["report_due_on"]) == ("assign", "2026-05-01")
+    assert (routed["mode"], routed["report_due_on"]) == ("assign", "2026-05-06")
     subject, data = (await outbox_of(assigned))[-1]
     assert (subject, data["summary"]) == (
         "xinfang.assignment.completion_reported.C_URBAN",

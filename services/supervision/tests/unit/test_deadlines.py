@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import chinese_calendar
 import pytest
 
-from xinfang.supervision import domain, workdays
+from xinfang.common import workdays
+from xinfang.supervision import domain
 from xinfang.supervision.domain import DeadlineKind
 
 D = date

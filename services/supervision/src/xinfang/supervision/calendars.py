@@ -15,7 +15,7 @@ from pathlib import Path
 from chinese_calendar.constants import Holiday
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from xinfang.supervision.workdays import WorkCalendar, YearNotice
+from xinfang.common.workdays import WorkCalendar, YearNotice
 
 SAMPLE_DIR = Path(__file__).parent / "reference" / "calendars"
 

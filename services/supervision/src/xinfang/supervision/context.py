@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from xinfang.common.clock import Clock, SystemClock
+from xinfang.common.workdays import PACKAGE_CALENDAR, WorkCalendar
 from xinfang.supervision import calendars
 from xinfang.supervision.domain import Jurisdictions, WarningLevel
 from xinfang.supervision.settings import SensitivePeriod, SupervisionSettings
-from xinfang.supervision.workdays import PACKAGE_CALENDAR, WorkCalendar
 
 
 class FileClock:

@@ -14,11 +14,11 @@ from xinfang.common.clock import CHINA_TZ
 from xinfang.common.events import Envelope, Event, PetitionReceived, PetitionRouted, PetitionTriaged
 from xinfang.common.events.routing import CoHandlingRequested
 from xinfang.common.logging import get_logger
+from xinfang.common.workdays import add_days, add_working_days
 from xinfang.routing import repository
 from xinfang.routing.domain.directory import Directory
 from xinfang.routing.domain.rules import Decision, Facts, decide
 from xinfang.routing.domain.shielding import Shield, shield_for
-from xinfang.routing.domain.workdays import add_days, add_working_days
 from xinfang.routing.handlers.feed import emit
 from xinfang.routing.models import Assignment, to_json
 
@@ -75,7 +75,7 @@ def new_assignment(event: PetitionReceived) -> Assignment:
         content=event.content,
         petitioners_json=to_json([p.model_dump() for p in event.petitioners]),
         received_at=event.received_at,
-        route_due_on=add_days(received_on, ROUTE_DAYS),
+        route_due_on=add_days(received_on, ROUTE_DAYS).last_day,
     )
 
 
@@ -118,8 +118,8 @@ async def place(
     row.status, row.mode, row.routed_at, row.queued_at = "assigned", decision.mode, now, None
     row.department_code, row.department_name = decision.lead.code, decision.lead.name
     row.co_handlers_json = to_json([d.code for d in decision.co_handlers])
-    row.object_due_on = add_working_days(today, OBJECTION_WORKING_DAYS)
-    row.report_due_on = add_days(today, REPORT_DAYS) if decision.mode == "assign" else None
+    row.object_due_on = add_working_days(today, OBJECTION_WORKING_DAYS).last_day
+    row.report_due_on = add_days(today, REPORT_DAYS).last_day if decision.mode == "assign" else None
     row.accepted_at = row.answer_due_on = None
     routed = PetitionRouted(
         case_no=row.case_no,

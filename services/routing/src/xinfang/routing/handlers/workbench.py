@@ -19,9 +19,9 @@ from xinfang.common.events import (
     ExtensionDecided,
     ExtensionRequested,
 )
+from xinfang.common.workdays import add_days, add_working_days
 from xinfang.routing import schemas
 from xinfang.routing.domain.rules import decide
-from xinfang.routing.domain.workdays import add_days, add_working_days
 from xinfang.routing.handlers.cases import check_shield, conflict, open_case, require
 from xinfang.routing.handlers.placing import OBJECTION_WORKING_DAYS, facts_of, place
 from xinfang.routing.models import Assignment, to_json
@@ -37,7 +37,7 @@ async def accept(*, routing: Routing, principal: Principal, case_no: str) -> Ass
     async with open_case(routing, principal, case_no) as case:
         require(case.row, "assigned")
         case.row.status, case.row.accepted_at = "accepted", case.now
-        case.row.answer_due_on = add_days(case.today, HANDLING_DAYS)
+        case.row.answer_due_on = add_days(case.today, HANDLING_DAYS).last_day
         await case.emit(
             AssignmentAccepted(
                 case_no=case_no,
@@ -109,7 +109,7 @@ async def transfer(
         source = row.department_code or ""
         row.department_code, row.department_name, row.status = target.code, target.name, "assigned"
         row.accepted_at = row.answer_due_on = None
-        row.object_due_on = add_working_days(case.today, OBJECTION_WORKING_DAYS)
+        row.object_due_on = add_working_days(case.today, OBJECTION_WORKING_DAYS).last_day
         row.routed_at = case.now
         row.reason = f"由{source}转来：{command.reason}"
         await case.emit(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from xinfang.common import workdays
 from xinfang.common.clock import CHINA_TZ
-from xinfang.supervision import workdays
+from xinfang.common.workdays import PACKAGE_CALENDAR, WorkCalendar
 from xinfang.supervision.domain.rules import NATIONAL, DeadlineKind, Profile, Rule
-from xinfang.supervision.workdays import PACKAGE_CALENDAR, WorkCalendar
 
 
 @dataclass(frozen=True)
