@@ -27,7 +27,7 @@ help:
 	@echo "make up         start nats-server, an SMTP catcher and the four services"
 	@echo "make test       whole suite, one pytest run per package (PYTEST_ARGS passed on)"
 	@echo "make test-fast  the same without e2e tests"
-	@echo "make lint       ruff check and ruff format --check"
+	@echo "make lint       ruff check, ruff format --check and mypy"
 	@echo "make bench      throughput benchmark"
 	@echo "make clean      remove var/ and caches (keeps .venv)"
 	@echo "make browsers   apt-get install chromium and CJK fonts for the browser tests"
@@ -73,6 +73,9 @@ test-fast: $(SYNCED)
 lint: $(SYNCED)
 	$(RUN) ruff check $(LINT_PATHS)
 	$(RUN) ruff format --check $(LINT_PATHS)
+	@for pkg in libs/common services/intake services/routing services/supervision services/notify; do \
+		$(RUN) mypy $$pkg/src || exit $$?; \
+	done
 
 # The whole flow first, then each service's own benchmark (those present).
 SUPERVISION_BENCH_ARGS ?= --deadlines 1000000

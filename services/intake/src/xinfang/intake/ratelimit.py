@@ -26,9 +26,11 @@ class RateLimiter:
         """True while `key` has used up its hits of the last minute; records nothing."""
         now = self.clock.now()
         hits = self._hits.get(key)
+        if hits is None:
+            return False
         while hits and now - hits[0] >= WINDOW:
             hits.popleft()
-        return bool(hits) and len(hits) >= self.per_minute
+        return len(hits) >= self.per_minute
 
     def record(self, key: str) -> None:
         """Count a hit for `key`."""

@@ -24,7 +24,8 @@ from xinfang.intake.models import (
 async def next_serial(session: AsyncSession, *, day: str) -> int:
     """Take the next serial number of `day` in one atomic upsert, unique across instances
     (the row stays locked until the caller's transaction ends)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
         insert(CaseCounter)
         .values(day=day, last=1)
