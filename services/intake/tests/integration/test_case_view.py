@@ -212,3 +212,61 @@ async def test_the_case_view_follows_every_step_the_other_services_report(runnin
         "delivered": False,
     }
     assert "w@x.cn" not in str(view)
+
+
+async def test_internal_clocks_and_notices_to_staff_stay_off_the_petitioner_s_view(running):
+    app, client, nc = running
+    js = nc.jetstream()
+    created = (await client.post("/api/v1/petitions", json=PETITION)).json()
+    case_no = created["case_no"]
+    now = app.state.intake.clock.now() + timedelta(minutes=1)
+
+    def clock(kind: str, due: date) -> DeadlineScheduled:
+        return DeadlineScheduled(
+            case_no=case_no, kind=kind, starts_on=date(2026, 3, 2), due_on=due, basis="b"
+        )
+
+    def notice(notice_id: str, audience: str) -> NoticeDelivered:
+        return NoticeDelivered(
+            case_no=case_no,
+            notice_id=notice_id,
+            notice_type="supervision_order",
+            channel="email",
+            recipient_masked="x***@gov.example",
+            delivered_at=now,
+            audience=audience,
+        )
+
+    events = [
+        clock("acceptance_notice", date(2026, 3, 17)),
+        clock("objection", date(2026, 3, 9)),  # the department's own window, scheduled later
+        notice("n-dept", "department"),
+        notice("n-leader", "leader"),
+        notice("n-portal", "portal"),
+    ]
+    for offset, event in enumerate(events):
+        await publish(js, envelope_of(event, time=now + timedelta(seconds=offset)))
+
+    async def shown():
+        view = await _view(client, created)
+        return (
+            view if any(t["event"].startswith("xinfang.notice") for t in view["timeline"]) else None
+        )
+
+    await eventually(shown)
+    await eventually(lambda: _applied(app, len(events)))
+    view = await _view(client, created)
+    details = [t["details"] for t in view["timeline"]]
+    assert [d.get("kind") for d in details if "kind" in d] == ["acceptance_notice"]
+    assert [d.get("notice_type") for d in details if "notice_type" in d] == ["supervision_order"]
+    assert view["deadline"] == "2026-03-17"
+
+
+async def _applied(app, at_least: int) -> bool:
+    from sqlmodel import func, select
+
+    from xinfang.common.messaging.tables import AppliedEvent
+
+    async with app.state.intake.db.reading() as session:
+        count = (await session.exec(select(func.count()).select_from(AppliedEvent))).one()
+    return count >= at_least

@@ -135,9 +135,27 @@ async def on_review(session: AsyncSession, event: Event, envelope: Envelope) -> 
     await _step(session, envelope, event.case_no, details, event.level)
 
 
+# The clocks a petitioner is owed; the department's objection window and a 交办 report-back
+# deadline are between the bureau and the department.
+PUBLIC_CLOCKS = frozenset(
+    {
+        "routing",
+        "acceptance_notice",
+        "handling",
+        "review_request",
+        "review_decision",
+        "re_review_request",
+        "re_review_decision",
+    }
+)
+PUBLIC_AUDIENCES = frozenset({"petitioner", "portal"})  # not notices to departments or leaders
+
+
 async def on_deadline(session: AsyncSession, event: Event, envelope: Envelope) -> None:
-    """Keep the case's current deadline: the one scheduled last."""
+    """Keep the case's current deadline: the public clock scheduled last."""
     assert isinstance(event, DeadlineScheduled)
+    if event.kind not in PUBLIC_CLOCKS:
+        return
     details = {"kind": event.kind, "due_on": event.due_on.isoformat()}
     details["provisional"] = event.provisional
     petition = await _step(session, envelope, event.case_no, details)
@@ -149,6 +167,8 @@ async def on_deadline(session: AsyncSession, event: Event, envelope: Envelope) -
 
 async def on_notice(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     assert isinstance(event, NoticeDelivered | NoticeFailed)
+    if event.audience not in PUBLIC_AUDIENCES:
+        return
     details = {
         "notice_type": event.notice_type,
         "channel": event.channel,
