@@ -17,6 +17,7 @@ from xinfang.common.events import Envelope, Event, PetitionReceived, PoisonMessa
 from xinfang.common.messaging.consumer import ConsumerRunner, Subscription
 from xinfang.common.messaging.outbox import OutboxRelay, add_event
 from xinfang.common.messaging.provision import (
+    MAX_EVENT_BYTES,
     ConsumerSpec,
     StreamSpec,
     ensure_consumer,
@@ -318,6 +319,7 @@ async def test_provisioning_is_idempotent_and_applies_a_changed_consumer_config(
     stream = await js.stream_info("XINFANG")
     assert getattr(stream.config.storage, "value", stream.config.storage) == "file"
     assert stream.config.duplicate_window == 600
+    assert stream.config.max_msg_size == MAX_EVENT_BYTES
 
 
 async def test_outbox_rows_are_written_in_commit_order(db):

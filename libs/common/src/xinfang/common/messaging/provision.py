@@ -32,6 +32,9 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 EVENTS_STREAM = "XINFANG"
 EVENTS_SUBJECTS = ["xinfang.>"]
+# The largest legitimate event (a collective petition's sealed contacts, a long answer) is well
+# under 200 KiB; anything bigger is refused by the stream before a consumer ever sees it.
+MAX_EVENT_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class StreamSpec:
     replicas: int = 1
     duplicate_window_seconds: float = 600.0
     max_age_days: float = 365.0
+    max_msg_size_bytes: int = MAX_EVENT_BYTES
 
     def config(self) -> StreamConfig:
         return StreamConfig(
@@ -53,6 +57,7 @@ class StreamSpec:
             num_replicas=self.replicas,
             duplicate_window=self.duplicate_window_seconds,
             max_age=self.max_age_days * 86400,
+            max_msg_size=self.max_msg_size_bytes,
         )
 
 
