@@ -19,7 +19,7 @@ def test_a_token_carries_roles_scopes_and_department():
     token = issue_token(
         secret=SECRET, sub="u1", roles=[Role.HANDLER], department="C_EDU", scopes=["x"], now=NOW
     )
-    principal = verify_token(token, secret=SECRET)
+    principal = verify_token(token, secret=SECRET, audience="routing")
     assert principal.roles == [Role.HANDLER]
     assert principal.department == "C_EDU"
     assert principal.scopes == ["x"]
@@ -28,7 +28,7 @@ def test_a_token_carries_roles_scopes_and_department():
 def test_a_token_signed_with_another_secret_is_refused_with_401():
     token = issue_token(secret=OTHER, sub="u1", roles=[Role.ADMIN], now=NOW)
     with pytest.raises(ApiError) as refused:
-        verify_token(token, secret=SECRET)
+        verify_token(token, secret=SECRET, audience="routing")
     assert refused.value.status == 401
 
 
@@ -41,7 +41,7 @@ def test_an_expired_token_is_refused():
         ttl=timedelta(hours=1),
     )
     with pytest.raises(ApiError):
-        verify_token(token, secret=SECRET)
+        verify_token(token, secret=SECRET, audience="routing")
 
 
 def test_production_refuses_the_default_jwt_secret():
@@ -87,6 +87,20 @@ def test_the_command_line_prints_a_token_the_services_accept(capsys):
     from xinfang.common.settings import DEFAULT_JWT_SECRET
 
     main(["token", "--role", "handler", "--department", "C_EDU", "--secret", DEFAULT_JWT_SECRET])
-    principal = verify_token(capsys.readouterr().out.strip(), secret=DEFAULT_JWT_SECRET)
+    principal = verify_token(
+        capsys.readouterr().out.strip(), secret=DEFAULT_JWT_SECRET, audience="supervision"
+    )
     assert principal.roles == [Role.HANDLER]
     assert principal.department == "C_EDU"
+
+
+def test_the_command_line_issues_a_token_for_the_named_services_only(capsys):
+    from xinfang.common.auth import main
+    from xinfang.common.settings import DEFAULT_JWT_SECRET
+
+    main(["token", "--role", "clerk", "--audience", "intake", "--secret", DEFAULT_JWT_SECRET])
+    token = capsys.readouterr().out.strip()
+    assert verify_token(token, secret=DEFAULT_JWT_SECRET, audience="intake").roles == [Role.CLERK]
+    with pytest.raises(ApiError) as refused:
+        verify_token(token, secret=DEFAULT_JWT_SECRET, audience="notify")
+    assert refused.value.status == 401

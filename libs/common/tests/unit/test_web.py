@@ -86,10 +86,18 @@ async def test_operations_routes_answer_and_dead_letters_need_an_operator(tmp_pa
         assert ready.json()["checks"] == {"database": True, "messaging": False}
         assert (await client.get("/api/v1/dead-letters")).status_code == 401
         clerk = issue_token(
-            secret=app.state.jwt_secret, sub="c", roles=[Role.CLERK], now=SystemClock().now()
+            secret=app.state.jwt_secret,
+            sub="c",
+            roles=[Role.CLERK],
+            now=SystemClock().now(),
+            audience=[app.state.jwt_audience],
         )
         operator = issue_token(
-            secret=app.state.jwt_secret, sub="o", roles=[Role.OPERATOR], now=SystemClock().now()
+            secret=app.state.jwt_secret,
+            sub="o",
+            roles=[Role.OPERATOR],
+            now=SystemClock().now(),
+            audience=[app.state.jwt_audience],
         )
         forbidden = await client.get(
             "/api/v1/dead-letters", headers={"Authorization": f"Bearer {clerk}"}

@@ -181,6 +181,7 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret
+    app.state.jwt_audience = settings.service_name  # tokens must name this service
     app.state.runtime = runtime
     install_error_handlers(app)
     app.middleware("http")(_observe(metrics))

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from xinfang.common.auth import Role, verify_token
+from xinfang.common.auth import Role, token_principal
 from xinfang.common.errors import ApiError, ErrorDetail, validation_errors
+from xinfang.common.web import PAGE_RESPONSES
 from xinfang.intake import handlers
 from xinfang.intake.api.deps import IntakeDep
 from xinfang.intake.bootstrap import Intake
@@ -19,7 +20,7 @@ from xinfang.intake.models import PetitionCreate
 from xinfang.intake.validation import Rejected
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-router = APIRouter(include_in_schema=True)
+router = APIRouter(include_in_schema=True, responses=PAGE_RESPONSES)
 
 CLERK_CHANNELS = [
     ("letter", "来信", "Letter"),
@@ -86,7 +87,11 @@ def petition_from_form(form: dict[str, str]) -> PetitionCreate:
 
 
 @router.post(
-    "/clerk", response_class=HTMLResponse, tags=["pages"], summary="Register from the page"
+    "/clerk",
+    response_class=HTMLResponse,
+    status_code=201,
+    tags=["pages"],
+    summary="Register from the page",
 )
 async def clerk_submit(
     request: Request,
@@ -97,7 +102,7 @@ async def clerk_submit(
     """Registers the form's petition; errors are shown beside the form, which keeps its values."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
-        principal = verify_token(token, secret=request.app.state.jwt_secret)
+        principal = token_principal(request, token)
         if not principal.has_any(Role.CLERK, Role.ADMIN):
             raise ApiError(403, "forbidden", "仅登记员可登记", "only clerks may register")
         created = await handlers.register_petition(

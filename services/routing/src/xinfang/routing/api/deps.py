@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
-from xinfang.common.auth import Principal, Role, principal_from, require_roles, verify_token
+from xinfang.common.auth import Principal, Role, principal_from, require_roles, token_principal
 from xinfang.common.errors import ApiError
 from xinfang.routing.domain.shielding import STAFF_ROLES
 
@@ -57,7 +57,7 @@ def page_principal(request: Request) -> Principal | None:
     token = request.cookies.get(TOKEN_COOKIE)
     if token:
         try:
-            return verify_token(token, secret=request.app.state.jwt_secret)
+            return token_principal(request, token)
         except ApiError:
             return None
     if request.headers.get("authorization"):

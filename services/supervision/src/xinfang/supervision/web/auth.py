@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from xinfang.common.auth import Principal, Role, verify_token
+from xinfang.common.auth import Principal, Role, token_principal
 from xinfang.common.errors import ApiError, http_error
 
 TOKEN_COOKIE = "xinfang_supervision_token"
@@ -22,7 +22,7 @@ def optional_reader(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        principal = verify_token(token, secret=request.app.state.jwt_secret)
+        principal = token_principal(request, token)
     except ApiError:
         return None
     return principal if principal.has_any(*READERS) else None
