@@ -24,8 +24,21 @@ from xinfang.common.metrics import ServiceMetrics
 from xinfang.common.settings import BaseServiceSettings
 from xinfang.common.tracing import continue_trace, trace_id_of
 
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429)
+    code: {"model": ErrorBody} for code in ERROR_STATUSES
+}
+# A page shows its own errors beside the form (HTML); the framework's (a query parameter out of
+# its pattern, a body over the limit) answer in the one JSON error shape.
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}},
+        },
+        "description": "The page with the errors beside the form, or the JSON error shape",
+    }
+    for code in ERROR_STATUSES
 }
 
 
