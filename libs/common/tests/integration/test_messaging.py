@@ -27,6 +27,7 @@ from xinfang.common.messaging.tables import DeadLetter, OutboxEvent
 from xinfang.common.metrics import ServiceMetrics
 from xinfang.common.testing.builders import (
     a_petition_received,
+    a_petition_routed,
     envelope_of,
     eventually,
     publish,
@@ -224,13 +225,16 @@ async def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(db,
     await js.publish("xinfang.petition.received", bad_data.model_dump_json().encode())
     poison = envelope_of(a_petition_received(title="poison"))
     await publish(js, poison)
+    forged = envelope_of(a_petition_routed())  # a type on another type's subject
+    await publish(js, forged, subject="xinfang.petition.received")
     good = envelope_of(a_petition_received())
     await publish(js, good)
 
     await eventually(lambda: effects(db, good.subject))
-    letters = await eventually(lambda: _dead_letters(db, runner.name, 3))
-    assert {d.event_id for d in letters} >= {bad_data.id, poison.id}
+    letters = await eventually(lambda: _dead_letters(db, runner.name, 4))
+    assert {d.event_id for d in letters} >= {bad_data.id, poison.id, forged.id}
     assert any("category_code" in d.error for d in letters)
+    assert any("arrived on xinfang.petition.received" in d.error for d in letters)
     assert await effects(db, poison.subject) == []
     await stop(task)
 

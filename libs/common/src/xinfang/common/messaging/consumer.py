@@ -46,6 +46,14 @@ def backoff_seconds(deliveries: int) -> float:
     return float(min(0.5 * 2 ** max(deliveries - 1, 0), 30.0))
 
 
+def _on_its_subject(event: Event, subject: str) -> Event:
+    """NATS permissions say who may publish on which subject, so an event of one type arriving
+    on another type's subject is a forgery (or a bug) and never applied."""
+    if subject != event.nats_subject():
+        raise PoisonMessage(f"{event.TYPE} arrived on {subject}, not {event.nats_subject()}")
+    return event
+
+
 class ConsumerRunner:
     """Runs one durable pull consumer for a service."""
 
@@ -115,7 +123,7 @@ class ConsumerRunner:
         env = None
         try:
             env = Envelope.model_validate_json(msg.data)
-            return msg, env, parse_event(env)
+            return msg, env, _on_its_subject(parse_event(env), msg.subject)
         except (ValidationError, PoisonMessage, ValueError) as exc:
             await self._dead_letter(msg, env, exc)
             return None
@@ -194,6 +202,7 @@ class ConsumerRunner:
             return
         await msg.term()
         self.metrics.messages.labels(self.name, "dead_lettered").inc()
+        self.metrics.dead_letters.inc()  # the alert's gauge at once; _measure recounts it
         log.error(
             "event_dead_lettered",
             consumer=self.name,
