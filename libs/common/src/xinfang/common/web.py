@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -133,7 +133,12 @@ def operations_router(
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
 
-    @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @router.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
     async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 

@@ -188,3 +188,14 @@ async def browser() -> Any:
 
     async with chromium() as browser:
         yield browser
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The fuzzing profiles exist before Hypothesis reads `--hypothesis-profile`; without one,
+    the short deterministic profile of `make test` applies."""
+    from hypothesis import settings
+
+    from xinfang.common.testing.fuzz import CI_PROFILE
+
+    settings.load_profile(CI_PROFILE)

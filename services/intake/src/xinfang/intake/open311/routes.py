@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from xinfang.common.crypto import same
+from xinfang.common.web import ERROR_RESPONSES
 from xinfang.intake import handlers, repository
 from xinfang.intake.api.deps import IntakeDep
 from xinfang.intake.bootstrap import Intake
@@ -20,8 +21,30 @@ from xinfang.intake.open311.render import Open311Error, error_response, respond
 from xinfang.intake.open311.requests import petition_from_form, service_request, visible
 from xinfang.intake.validation import Rejected
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = ("xml", "json")
+_XML = {"text/xml": {"schema": {"type": "string"}}}
+_SPEC_ERRORS = {
+    "description": "The spec's error document: `errors[] {code, description}` (JSON or XML)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+                    "required": ["code", "description"],
+                },
+            }
+        }
+    }
+    | _XML,
+}
+RESPONSES: dict[int | str, dict[str, Any]] = (
+    {code: {"content": _XML} for code in (200, 201)}
+    | {code: _SPEC_ERRORS for code in (400, 403, 404)}
+    | {code: ERROR_RESPONSES[code] for code in (413, 422)}
+)
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=RESPONSES)
 MAX_SPAN = timedelta(days=90)
 
 
@@ -158,7 +181,7 @@ def _problems(errors: list[Any]) -> list[str]:
     return [f"{e.field}: {e.message.en}" for e in errors]
 
 
-@router.post("/requests.{fmt}", summary="Create a service request (api_key)")
+@router.post("/requests.{fmt}", status_code=201, summary="Create a service request (api_key)")
 async def create_request(fmt: str, request: Request, intake: IntakeDep) -> Response:
     """Files a petition, form-encoded; `api_key` is required (403 without it). The answer carries
     the case number as `service_request_id` and a token."""

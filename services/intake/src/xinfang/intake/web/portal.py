@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from xinfang.common.clock import CHINA_TZ
 from xinfang.common.errors import ApiError, ErrorDetail, validation_errors
+from xinfang.common.web import PAGE_RESPONSES
 from xinfang.intake import handlers
 from xinfang.intake.api.attachments import store_attachment
 from xinfang.intake.api.deps import IntakeDep
@@ -25,7 +26,7 @@ from xinfang.intake.models import CaseView, PetitionCreate, TimelineItem
 from xinfang.intake.validation import Rejected
 from xinfang.intake.web.pages import Lang, render
 
-router = APIRouter(tags=["portal"])
+router = APIRouter(tags=["portal"], responses=PAGE_RESPONSES)
 
 RATINGS = [
     ("satisfied", "满意", "Satisfied"),
@@ -114,7 +115,12 @@ def _command(form: dict[str, Any], attachments: list[dict[str, str]]) -> Petitio
     )
 
 
-@router.post("/submit", response_class=HTMLResponse, summary="Submit a petition from the portal")
+@router.post(
+    "/submit",
+    response_class=HTMLResponse,
+    status_code=201,
+    summary="Submit a petition from the portal",
+)
 async def submit(request: Request, intake: IntakeDep, lang: Lang = "zh") -> HTMLResponse:
     """Registers the petition and shows its case number and query code."""
     raw = await request.form()
