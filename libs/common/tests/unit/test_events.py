@@ -59,6 +59,16 @@ def test_data_that_does_not_fit_the_schema_is_poison():
         parse_event(envelope)
 
 
+@pytest.mark.parametrize(
+    ("field", "clear"), [("name_masked", "张三丰"), ("phone_masked", "13800138000")]
+)
+def test_a_petitioner_in_clear_where_the_event_promises_a_mask_is_poison(field, clear):
+    envelope = new_envelope(a_petition_received(), source="/t", time=datetime.now(UTC))
+    envelope.data["petitioners"][0][field] = clear
+    with pytest.raises(PoisonMessage, match="must be masked"):
+        parse_event(envelope)
+
+
 def test_consumers_ignore_fields_added_by_a_newer_producer():
     envelope = new_envelope(a_petition_routed(), source="/t", time=datetime.now(UTC))
     envelope.data["added_later"] = 1

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from xinfang.common.events.envelope import CaseEvent, register
 
 MatterType = Literal["suggestion", "accusation", "appeal"]  # 建议意见 / 检举控告 / 申诉求决
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]  # 满意 / 基本满意 / 不满意
+ANONYMOUS = "匿名"
+
+
+def _masked(value: str) -> str:
+    """Every mask hides with `*` (张*丰, 138****8000): without one, the value is in clear."""
+    if "*" not in value and value != ANONYMOUS:
+        raise ValueError("personal data must be masked here (张*丰, 138****8000)")
+    return value
+
+
+Masked = Annotated[str, AfterValidator(_masked)]
 
 
 class PetitionerRef(BaseModel):
@@ -19,8 +30,8 @@ class PetitionerRef(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     ref: str = Field(description="stable pseudonymous reference (keyed hash), never the identity")
-    name_masked: str
-    phone_masked: str | None = None
+    name_masked: Masked
+    phone_masked: Masked | None = None
 
 
 class AccusedRef(BaseModel):
@@ -30,7 +41,7 @@ class AccusedRef(BaseModel):
 
     department_code: str | None = Field(default=None, description="the accused unit, if known")
     unit_name: str | None = None
-    person_masked: str | None = None
+    person_masked: Masked | None = None
 
 
 class PetitionFlags(BaseModel):
