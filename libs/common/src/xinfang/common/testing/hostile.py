@@ -402,12 +402,7 @@ async def assault(
         await _assert_kept_aside(target, sub, [m for m in delivered if seen[m.msg_id] != "acked"])
         report |= {f"{m.kind} on {m.subject}": seen.get(m.msg_id, "refused") for m in messages}
     assert changes(before, await snapshot(target)) == {}
-    event, envelope = good
-    await target.js.publish(
-        event.nats_subject(),
-        envelope.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": envelope.id},
-    )
+    await _publish(target, (good,))
     assert await eventually(applied, within=20), "the good event after them was not applied"
     return report
 
