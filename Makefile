@@ -77,16 +77,14 @@ lint: $(SYNCED)
 		$(RUN) mypy $$pkg/src || exit $$?; \
 	done
 
-# The whole flow first, then each service's own benchmark (those present).
-SUPERVISION_BENCH_ARGS ?= --deadlines 1000000
-
+# The suite (scripts/bench: the flow, ceilings, supervision's tick, replay, PostgreSQL; BENCH_ARGS
+# passed on, e.g. BENCH_ARGS=--smoke), then the services' own micro-benchmarks (those present).
 bench: $(SYNCED)
-	$(RUN) python scripts/bench.py
-	@for svc in intake routing supervision notify; do \
+	$(RUN) python -m scripts.bench $(BENCH_ARGS)
+	@for svc in intake routing notify; do \
 		if [ -f services/$$svc/bench.py ]; then \
 			echo "==> bench $$svc"; \
-			args=$$([ $$svc = supervision ] && echo "$(SUPERVISION_BENCH_ARGS)"); \
-			$(RUN) python services/$$svc/bench.py $$args || exit $$?; \
+			$(RUN) python services/$$svc/bench.py || exit $$?; \
 		fi; \
 	done
 
