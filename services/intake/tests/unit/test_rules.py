@@ -97,3 +97,36 @@ def test_the_limiter_blocks_a_client_for_a_minute_after_so_many_hits():
     assert not limiter.blocked("b")
     clock.advance(timedelta(seconds=60))
     assert not limiter.blocked("a")
+
+
+def test_review_is_refused_for_the_first_reason_that_applies():
+    from xinfang.intake.domain.petitioner import review_refusal
+
+    answered = datetime(2026, 3, 2, tzinfo=UTC)
+    window = timedelta(days=30)
+
+    def refusal(**changes):
+        case = {
+            "answer_stage": "handling",
+            "answered_at": answered,
+            "finalised": False,
+            "now": answered + window,
+            "window": window,
+        }
+        return review_refusal(**(case | changes))
+
+    assert refusal() is None  # the 30th day is still inside the window
+    assert refusal(now=answered + window + timedelta(seconds=1)) == "review_window_closed"
+    assert refusal(already_requested=True) == "review_already_requested"
+    assert refusal(answer_stage="re_review") == "no_further_review"
+    assert refusal(finalised=True) == "no_further_review"
+    assert refusal(answered_at=None, answer_stage=None) == "not_answered"
+
+
+def test_a_case_is_rated_after_its_answer_and_only_once():
+    from xinfang.intake.domain.petitioner import rating_refusal
+
+    answered = datetime(2026, 3, 2, tzinfo=UTC)
+    assert rating_refusal(answered_at=None, rating=None) == "not_answered"
+    assert rating_refusal(answered_at=answered, rating="satisfied") == "already_rated"
+    assert rating_refusal(answered_at=answered, rating=None) is None

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from xinfang.common.events import ReviewRequested
 from xinfang.intake.domain.detection import EarlierCase
 from xinfang.intake.models import (
     Attachment,
@@ -46,6 +47,16 @@ async def timeline(session: AsyncSession, *, case_no: str) -> list[TimelineEntry
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     )
     return list((await session.exec(query)).all())
+
+
+async def review_requested_since(session: AsyncSession, *, case_no: str, since: datetime) -> bool:
+    """True when the petitioner asked for review or re-review of the case since `since`."""
+    query = select(TimelineEntry.id).where(
+        TimelineEntry.case_no == case_no,
+        TimelineEntry.event_type == ReviewRequested.TYPE,
+        col(TimelineEntry.at) >= since,
+    )
+    return (await session.exec(query.limit(1))).first() is not None
 
 
 async def petitioners(session: AsyncSession, *, case_no: str) -> list[Petitioner]:

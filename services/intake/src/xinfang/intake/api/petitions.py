@@ -14,6 +14,8 @@ from xinfang.common.web import ERROR_RESPONSES
 from xinfang.intake import domain, handlers, repository
 from xinfang.intake.api.deps import IntakeDep
 from xinfang.intake.bootstrap import Intake
+from xinfang.intake.domain.petitioner import rating_refusal
+from xinfang.intake.handlers.petitioner import open_review_level
 from xinfang.intake.models import (
     CaseIdentity,
     CaseView,
@@ -85,7 +87,8 @@ async def case_view(intake: Intake, petition: Petition) -> CaseView:
         received_at=petition.received_at,
         department=petition.department_name,
         deadline=petition.deadline_due_on,
-        can_rate=petition.answered_at is not None and petition.rating is None,
+        can_rate=rating_refusal(answered_at=petition.answered_at, rating=petition.rating) is None,
+        review_level=open_review_level(intake, petition),
         timeline=[
             TimelineItem(event=e.event_type, at=e.at, details=json.loads(e.details))
             for e in entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from xinfang.common.web import ERROR_RESPONSES
-from xinfang.intake.api import attachments, cases, petitions
+from xinfang.intake.api import attachments, cases, petitioner, petitions
 from xinfang.intake.api.deps import IntakeDep
 from xinfang.intake.models import CodeName
 from xinfang.intake.open311.routes import router as open311
@@ -35,6 +35,7 @@ async def regions(intake: IntakeDep) -> list[CodeName]:
 
 routers: list[APIRouter] = [
     petitions.router,
+    petitioner.router,
     attachments.router,
     cases.router,
     reference,

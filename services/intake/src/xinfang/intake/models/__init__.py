@@ -9,6 +9,8 @@ from xinfang.intake.models.schemas import (
     CaseView,
     Channel,
     CodeName,
+    EvaluationCreate,
+    EvaluationRecorded,
     FindingPublic,
     FlagsCreate,
     IdentityAccessPublic,
@@ -17,6 +19,8 @@ from xinfang.intake.models.schemas import (
     PetitionerCreate,
     PetitionerIdentity,
     PetitionerMasked,
+    ReviewRequestCreate,
+    ReviewRequestRecorded,
     TimelineItem,
 )
 from xinfang.intake.models.tables import (
@@ -40,6 +44,8 @@ __all__ = [
     "CaseView",
     "Channel",
     "CodeName",
+    "EvaluationCreate",
+    "EvaluationRecorded",
     "FindingPublic",
     "FlagsCreate",
     "IdentityAccess",
@@ -52,6 +58,8 @@ __all__ = [
     "PetitionerCreate",
     "PetitionerIdentity",
     "PetitionerMasked",
+    "ReviewRequestCreate",
+    "ReviewRequestRecorded",
     "TimelineEntry",
     "TimelineItem",
 ]

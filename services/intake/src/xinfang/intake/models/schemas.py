@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr
 from pydantic import Field as PField
 
-from xinfang.common.events.petition import MatterType
+from xinfang.common.events.petition import MatterType, Rating
 
 Channel = Literal[
     "web", "letter", "visit", "phone", "fax", "email", "leader_mailbox", "open311"
@@ -115,6 +115,36 @@ class PetitionCreated(BaseModel):
     flags: list[str] = PField(default_factory=list, description="what detection found")
 
 
+class EvaluationCreate(_Input):
+    """The petitioner's rating of the handling (满意度评价)."""
+
+    rating: Rating = PField(
+        description="满意 satisfied / 基本满意 basically_satisfied / 不满意 dissatisfied"
+    )
+
+
+class EvaluationRecorded(BaseModel):
+    """The rating was recorded and `petition.evaluated` emitted."""
+
+    case_no: str
+    rating: Rating
+    evaluated_at: datetime
+
+
+class ReviewRequestCreate(_Input):
+    """A request for review (复查) or re-review (复核): which one follows from the last answer."""
+
+    reason: str = PField(min_length=2, max_length=2000, description="why the answer is disputed")
+
+
+class ReviewRequestRecorded(BaseModel):
+    """The request was recorded and `petition.review_requested` emitted."""
+
+    case_no: str
+    level: Literal["review", "re_review"] = PField(description="复查 review or 复核 re-review")
+    requested_at: datetime
+
+
 class AttachmentStored(BaseModel):
     sha256: str
     content_type: str
@@ -148,7 +178,10 @@ class CaseView(BaseModel):
     received_at: datetime
     department: str | None
     deadline: date | None = PField(default=None, description="the current legal deadline")
-    can_rate: bool = False
+    can_rate: bool = PField(default=False, description="answered and not rated yet")
+    review_level: Literal["review", "re_review"] | None = PField(
+        default=None, description="the review the petitioner may ask for now, if any"
+    )
     timeline: list[TimelineItem]
 
 

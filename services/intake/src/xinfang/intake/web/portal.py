@@ -15,13 +15,14 @@ from starlette.datastructures import UploadFile
 
 from xinfang.common.clock import CHINA_TZ
 from xinfang.common.errors import ApiError, ErrorDetail, validation_errors
+from xinfang.common.events.petition import Rating
 from xinfang.common.web import PAGE_RESPONSES
 from xinfang.intake import handlers
 from xinfang.intake.api.attachments import store_attachment
 from xinfang.intake.api.deps import IntakeDep
 from xinfang.intake.api.petitions import case_view, client_of, find_by_code
 from xinfang.intake.bootstrap import Intake
-from xinfang.intake.handlers.petitioner import evaluate, request_review, review_level
+from xinfang.intake.handlers.petitioner import evaluate, request_review
 from xinfang.intake.models import CaseView, PetitionCreate, TimelineItem
 from xinfang.intake.validation import Rejected
 from xinfang.intake.web.pages import Lang, render
@@ -84,6 +85,7 @@ def _case(
         view=view,
         code=code,
         ratings=RATINGS,
+        review_level=view.review_level,
         day=_day,
         step=_step(lang),
         **ctx,
@@ -151,21 +153,6 @@ async def _found(
     return await case_view(intake, petition), None
 
 
-async def _shown(
-    request: Request, intake: Intake, lang: str, view: CaseView, code: str, **ctx: Any
-) -> HTMLResponse:
-    async with intake.db.reading() as session:
-        from xinfang.intake import repository
-
-        petition = await repository.get_petition(session, case_no=view.case_no)
-    level = None
-    if petition is not None and petition.answered_at is not None:
-        open_for = intake.clock.now() - petition.answered_at
-        if open_for.days <= intake.settings.review_window_days:
-            level = review_level(answer_stage=petition.answer_stage)
-    return _case(request, lang, view, code, review_level=level, **ctx)
-
-
 @router.post("/track", response_class=HTMLResponse, summary="Track a petition from the portal")
 async def track(
     request: Request,
@@ -178,7 +165,7 @@ async def track(
     view, refused = await _found(request, intake, lang, case_no, query_code)
     if view is None:
         return refused  # type: ignore[return-value]
-    return await _shown(request, intake, lang, view, query_code)
+    return _case(request, lang, view, query_code)
 
 
 @router.post("/rate", response_class=HTMLResponse, summary="Rate the handling (满意度评价)")
@@ -187,7 +174,7 @@ async def rate(
     intake: IntakeDep,
     case_no: Annotated[str, Form()],
     query_code: Annotated[str, Form()],
-    rating: Annotated[str, Form(pattern="^(satisfied|basically_satisfied|dissatisfied)$")],
+    rating: Annotated[Rating, Form()],
     lang: Lang = "zh",
 ) -> HTMLResponse:
     """满意 / 基本满意 / 不满意, once the case has an answer; emits `petition.evaluated`."""
@@ -214,7 +201,7 @@ async def _act(
     lang: str,
     case_no: str,
     code: str,
-    rating: str | None = None,
+    rating: Rating | None = None,
     reason: str | None = None,
 ) -> HTMLResponse:
     view, refused = await _found(request, intake, lang, case_no, code)
@@ -231,7 +218,7 @@ async def _act(
     except ApiError as exc:
         errors, message = [exc.detail], None
     petition_view = await case_view(intake, await _petition(intake, view.case_no))
-    return await _shown(request, intake, lang, petition_view, code, message=message, errors=errors)
+    return _case(request, lang, petition_view, code, message=message, errors=errors)
 
 
 async def _petition(intake: Intake, case_no: str):  # type: ignore[no-untyped-def]
