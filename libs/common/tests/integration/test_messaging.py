@@ -220,6 +220,7 @@ async def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(db,
     runner = a_runner(db, js, durable=a_durable())
     task = await start(runner)
     await js.publish("xinfang.petition.received", b"{not json")
+    await js.publish("xinfang.petition.received", b'{"id": "nul\x00"}')  # PostgreSQL refuses NUL
     bad_data = envelope_of(a_petition_received())
     bad_data.data.pop("category_code")
     await js.publish("xinfang.petition.received", bad_data.model_dump_json().encode())
@@ -231,7 +232,7 @@ async def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(db,
     await publish(js, good)
 
     await eventually(lambda: effects(db, good.subject))
-    letters = await eventually(lambda: _dead_letters(db, runner.name, 4))
+    letters = await eventually(lambda: _dead_letters(db, runner.name, 5))
     assert {d.event_id for d in letters} >= {bad_data.id, poison.id, forged.id}
     assert any("category_code" in d.error for d in letters)
     assert any("arrived on xinfang.petition.received" in d.error for d in letters)

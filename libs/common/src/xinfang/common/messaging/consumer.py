@@ -54,6 +54,11 @@ def _on_its_subject(event: Event, subject: str) -> Event:
     return event
 
 
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL, and a message that cannot be kept would be lost."""
+    return text.replace("\x00", "\\u0000")
+
+
 class ConsumerRunner:
     """Runs one durable pull consumer for a service."""
 
@@ -189,8 +194,8 @@ class ConsumerRunner:
             event_type=env.type if env else None,
             stream_seq=meta.sequence.stream,
             deliveries=meta.num_delivered,
-            payload=msg.data.decode("utf-8", errors="replace"),
-            error=f"{type(exc).__name__}: {exc}"[:4000],
+            payload=_storable(msg.data.decode("utf-8", errors="replace")),
+            error=_storable(f"{type(exc).__name__}: {exc}")[:4000],
             created_at=self.clock.now(),
         )
         try:
