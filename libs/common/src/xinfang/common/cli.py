@@ -9,6 +9,7 @@ from typing import Any
 import uvicorn
 
 from xinfang.common.logging import configure_logging
+from xinfang.common.server import server_config
 from xinfang.common.settings import BaseServiceSettings
 
 
@@ -33,11 +34,5 @@ def service_cli(
         overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v}
         settings = settings.model_copy(update=overrides)
         configure_logging(service=name, level=settings.log_level, json=settings.log_json)
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
+        # Header and keep-alive deadlines and the header size limit from the settings.
+        uvicorn.Server(server_config(create_app(settings), settings)).run()

@@ -75,13 +75,23 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
     return ".".join(parts) or None
 
 
+def _zh(error: dict[str, Any]) -> str:
+    zh = _ZH_BY_TYPE.get(error["type"], "输入不正确")
+    most = (error.get("ctx") or {}).get("max_length")
+    if error["type"] == "string_too_long" and most is not None:
+        return f"{zh}（最多 {most} 字）"
+    if error["type"] == "too_long" and most is not None:
+        return f"{zh}（最多 {most} 条）"
+    return zh
+
+
 def validation_errors(errors: list[dict[str, Any]]) -> list[ErrorDetail]:
     """Turn pydantic errors into the standard error details."""
     return [
         ErrorDetail(
             code=e["type"],
             field=_field_of(tuple(e.get("loc", ()))),
-            message=ErrorMessage(zh=_ZH_BY_TYPE.get(e["type"], "输入不正确"), en=e["msg"]),
+            message=ErrorMessage(zh=_zh(e), en=e["msg"]),
         )
         for e in errors
     ]
@@ -97,6 +107,7 @@ _HTTP_WORDS = {
     403: ("forbidden", "无权访问", "not allowed"),
     404: ("not_found", "未找到", "not found"),
     405: ("method_not_allowed", "不支持的请求方法", "method not allowed"),
+    408: ("request_timeout", "请求体传输超时", "request body not received in time"),
     413: ("payload_too_large", "请求体过大", "request body too large"),
     415: ("unsupported_media_type", "不支持的内容类型", "unsupported media type"),
     429: ("too_many_requests", "请求过于频繁", "too many requests"),
@@ -107,6 +118,13 @@ def http_error(status: int, field: str | None = None, en: str | None = None) -> 
     """An ApiError for a plain HTTP status with standard wording."""
     code, zh, default_en = _HTTP_WORDS.get(status, ("error", "请求错误", "request error"))
     return ApiError(status, code, zh, en or default_en, field)
+
+
+_TOO_DEEP = ErrorDetail(
+    code="json_too_deep",
+    field="body",
+    message=ErrorMessage(zh="JSON 嵌套层数过多", en="JSON nested too deeply to parse"),
+)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -122,6 +140,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's 400 for JSON nested too deep
+            return _respond(400, [_TOO_DEEP])
         err = http_error(exc.status_code, en=str(exc.detail) if exc.detail else None)
         return _respond(exc.status_code, [err.detail])
 

@@ -39,7 +39,21 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     reference_dir: Path = REFERENCE_DIR
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = Field(
+        default=1_000_000, description="larger request bodies are refused with 413 (field body)"
+    )
+    http_body_timeout_seconds: float = Field(
+        default=60, gt=0, description="a request body still arriving after this is refused (408)"
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10, gt=0, description="a connection whose request headers take longer is closed"
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5, ge=1, description="an idle keep-alive connection is closed after this"
+    )
+    http_max_header_bytes: int = Field(
+        default=16_384, ge=1024, description="request line and headers larger than this get 400"
+    )
     relay_interval_seconds: float = 0.2
     relay_batch: int = 200
     consumer_batch: int = 50

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinfang.common.auth import Principal, Role, require_roles
 from xinfang.common.db import Database
-from xinfang.common.errors import ErrorBody, http_error, install_error_handlers
+from xinfang.common.errors import ApiError, ErrorBody, http_error, install_error_handlers
 from xinfang.common.messaging.runtime import MessagingRuntime
 from xinfang.common.messaging.tables import DeadLetter
 from xinfang.common.metrics import ServiceMetrics
@@ -43,10 +45,17 @@ PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, whether or not Content-Length is set."""
+    """Refuses request bodies over `limit` bytes with 413 (field body), whether or not
+    Content-Length is set, and bodies still arriving `timeout` seconds after the request began
+    with 408 (slow clients). The body is counted as it streams to the app, never buffered here.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    A NUL character in the path, query or a JSON or form body is refused with 422 too (no
+    database stores text with one). A refusal mid-body is answered at once; the app then reads a
+    client disconnect, and whatever it answers to that is dropped.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float | None = None) -> None:
+        self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,36 +63,98 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+            await send_error(send, self._too_large())
             return
-        if declared is not None:
-            await self.app(scope, receive, send)
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await send_error(send, nul_error("path" if "\x00" in scope["path"] else "query"))
             return
-        # No length given (chunked): read it all first, refusing as soon as it is too large.
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-        body = b"".join(chunks)
+        await _LimitedRequest(self, receive, send, _nul_pattern(scope)).run(scope)
 
-        async def replay() -> Message:
-            nonlocal body
-            message, body = {"type": "http.request", "body": body, "more_body": False}, b""
-            return message
+    def _too_large(self) -> ApiError:
+        return http_error(413, field="body", en=f"request body exceeds {self.limit} bytes")
 
-        await self.app(scope, replay, send)
+    def _too_slow(self) -> ApiError:
+        en = f"request body not received within {self.timeout:g} s"
+        return http_error(408, field="body", en=en)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        err = http_error(413, field="body", en=f"request body exceeds {self.limit} bytes")
-        body = ErrorBody(errors=[err.detail]).model_dump(mode="json")
-        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+class _LimitedRequest:
+    """One request through BodyLimit: its body counted against the limit and the deadline."""
+
+    def __init__(self, limit: BodyLimit, receive: Receive, send: Send, nul: bytes | None) -> None:
+        self.limit, self.receive, self.send, self.nul = limit, receive, send, nul
+        self.tail = b""
+        self.size, self.started, self.refused = 0, False, False
+        loop = asyncio.get_running_loop()
+        self.deadline = None if limit.timeout is None else loop.time() + limit.timeout
+
+    async def run(self, scope: Scope) -> None:
+        try:
+            await self.limit.app(scope, self.receiving, self.sending)
+        except Exception:
+            if not self.refused:  # the app failing on the disconnect it was handed is expected
+                raise
+
+    async def receiving(self) -> Message:
+        if self.refused:
+            return {"type": "http.disconnect"}
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await self.receive()
+        except TimeoutError:
+            return await self._refuse(self.limit._too_slow())
+        self.size += len(message.get("body", b""))
+        if self.size > self.limit.limit:
+            return await self._refuse(self.limit._too_large())
+        if self.nul is not None:
+            seen, self.tail = self.tail + message.get("body", b""), b""
+            if self.nul in seen:
+                return await self._refuse(nul_error("body"))
+            self.tail = seen[-len(self.nul) + 1 :]
+        return message
+
+    async def sending(self, message: Message) -> None:
+        if self.refused:
+            return
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+    async def _refuse(self, error: ApiError) -> Message:
+        self.refused = True
+        if not self.started:
+            await send_error(self.send, error)
+        return {"type": "http.disconnect"}
+
+
+def _nul_pattern(scope: Scope) -> bytes | None:
+    """How a NUL character is written in this request's body, if it is JSON or a form."""
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    if b"json" in content_type:
+        return b"\\u0000"
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return b"%00"
+    return None
+
+
+def nul_error(where: str) -> ApiError:
+    """The 422 for text with a NUL character."""
+    return ApiError(
+        422,
+        "nul_character",
+        "内容不得包含空字符（\\u0000）",
+        "text may not contain NUL (\\u0000)",
+        where,
+    )
+
+
+async def send_error(send: Send, error: ApiError) -> None:
+    """Answer with `error` in the one error shape, straight to the ASGI `send`."""
+    shape = ErrorBody(errors=[error.detail]).model_dump(mode="json")
+    body = json.dumps(shape, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _observe(metrics: ServiceMetrics) -> Callable[[Request, Any], Awaitable[Response]]:
@@ -203,7 +274,9 @@ def build_app(
     app.state.runtime = runtime
     install_error_handlers(app)
     app.middleware("http")(_observe(metrics))
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, timeout=settings.http_body_timeout_seconds
+    )
     app.include_router(operations_router(db=db, runtime=runtime, metrics=metrics))
     for router in routers:
         app.include_router(router)

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import col, select
 
 from xinfang.common.errors import ApiError
+from xinfang.common.web import PAGE_RESPONSES
 from xinfang.supervision import domain, kpis, repository
 from xinfang.supervision.api.deps import SupervisionDep
 from xinfang.supervision.domain import RULES, DeadlineKind, DeadlineStatus
@@ -21,7 +22,9 @@ from xinfang.supervision.reports import bulletin, ledgers
 from xinfang.supervision.web.auth import TOKEN_COOKIE, FileReader, PageReader
 from xinfang.supervision.web.i18n import words
 
-router = APIRouter()
+router = APIRouter(responses=PAGE_RESPONSES)
+SIGN_IN: dict[int | str, dict[str, Any]] = {303: {"description": "To the sign-in form or on"}}
+LEDGER_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 SHOWN = (
@@ -69,7 +72,13 @@ async def login_form(request: Request, lang: Lang = "zh") -> HTMLResponse:
     return _page(request, "login.html", lang)
 
 
-@router.post("/login", summary="Sign in to the pages (sets an HttpOnly cookie)", tags=["pages"])
+@router.post(
+    "/login",
+    summary="Sign in to the pages (sets an HttpOnly cookie)",
+    tags=["pages"],
+    response_class=HTMLResponse,
+    responses=SIGN_IN,
+)
 async def login(
     token: Annotated[str, Form(min_length=10, max_length=4000)], lang: Lang = "zh"
 ) -> RedirectResponse:
@@ -79,7 +88,13 @@ async def login(
     return response
 
 
-@router.get("/", summary="The supervision dashboard", tags=["pages"], response_class=HTMLResponse)
+@router.get(
+    "/",
+    summary="The supervision dashboard",
+    tags=["pages"],
+    response_class=HTMLResponse,
+    responses=SIGN_IN,
+)
 async def dashboard(
     request: Request,
     who: PageReader,
@@ -172,7 +187,13 @@ def _day(value: str | None, field: str) -> date | None:
         ) from exc
 
 
-@router.get("/ledgers/{name}.{fmt}", summary="Download a ledger (CSV or XLSX)", tags=["ledgers"])
+@router.get(
+    "/ledgers/{name}.{fmt}",
+    summary="Download a ledger (CSV or XLSX)",
+    tags=["ledgers"],
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in LEDGER_TYPES}}},
+)
 async def download_ledger(
     name: str,
     fmt: str,
@@ -219,6 +240,7 @@ async def _bulletin(supervision: Any, since: date | None, until: date | None) ->
     summary="The bulletin (通报) as a page",
     tags=["pages"],
     response_class=HTMLResponse,
+    responses=SIGN_IN,
 )
 async def bulletin_page(
     request: Request,
@@ -236,7 +258,13 @@ async def bulletin_page(
     return _page(request, "bulletin.html", lang, b=b, chart=chart)
 
 
-@router.get("/bulletin.pdf", summary="The bulletin (通报) as a PDF", tags=["pages"])
+@router.get(
+    "/bulletin.pdf",
+    summary="The bulletin (通报) as a PDF",
+    tags=["pages"],
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def bulletin_pdf(
     _: FileReader,
     supervision: SupervisionDep,
