@@ -19,12 +19,15 @@ from xinfang.common.events import (
     PetitionRouted,
     ReviewRequested,
 )
+from xinfang.common.logging import get_logger
 from xinfang.supervision import domain, repository
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import CaseStatus, DeadlineKind, TooEarly
 from xinfang.supervision.handlers import early, review
 from xinfang.supervision.handlers.cases import case_of, known_case, note, set_status
 from xinfang.supervision.handlers.clocks import recount, settle, start_clock
+
+log = get_logger(__name__)
 
 K = DeadlineKind
 
@@ -52,9 +55,9 @@ async def on_received(s: AsyncSession, event: Event, _: Envelope, *, ctx: Contex
 
 
 async def on_refused(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context) -> None:
-    """不予受理 / 不再受理 closes the case's clocks."""
+    """不予受理 / 不再受理 closes the case's clocks; intake refuses only what it registered."""
     assert isinstance(event, PetitionRefused)
-    case = await case_of(s, event.case_no, at=ctx.clock.now())
+    case = await known_case(s, event.case_no)
     target = (
         CaseStatus.NOT_REACCEPTED if event.kind == "not_reaccepted" else CaseStatus.NOT_ACCEPTED
     )
@@ -69,6 +72,9 @@ async def on_routed(s: AsyncSession, event: Event, _: Envelope, *, ctx: Context)
     if event.stage != "handling":
         return  # a review body's receipt: the review clocks started with the request
     case = await known_case(s, event.case_no)
+    if case.status != CaseStatus.REVIEWING.value:  # accepted or beyond: late news, or a replay
+        log.info("late_routing_ignored", case_no=event.case_no, status=case.status)
+        return
     profile = domain.PROFILES[case.profile]
     day = domain.china_day(event.routed_at)
     case.department_code, case.routed_on, case.mode = event.department_code, day, event.mode
