@@ -26,11 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.bench import hotspots
+from scripts.bench import ceilings, hotspots
 from scripts.bench.databases import SERVICES, Databases, postgres_server
 from scripts.bench.flow import ROOT, Load, System, run_phase
 from scripts.bench.report import aims, table
@@ -61,7 +62,9 @@ def run_json(*args: str, timeout: float = 1800) -> dict[str, Any]:
 # --- ceilings ---------------------------------------------------------------------------------
 
 
-async def ceilings(system: System, args: argparse.Namespace, work: Path) -> dict[str, float]:
+async def measure_ceilings(
+    system: System, args: argparse.Namespace, work: Path
+) -> dict[str, float]:
     """The bare FastAPI endpoint under the same load, and raw JetStream rates."""
     say("ceilings: bare FastAPI endpoint, raw JetStream")
     port = _free_port()
@@ -76,10 +79,7 @@ async def ceilings(system: System, args: argparse.Namespace, work: Path) -> dict
     finally:
         server.terminate()
         await server.wait()
-    seconds = str(args.ceiling_seconds)
-    jetstream = run_json(
-        "scripts.bench.ceilings", "jetstream", "--nats", system.nats.url, "--seconds", seconds
-    )
+    jetstream = await ceilings.jetstream_rates(system.nats.url, args.ceiling_seconds)
     return {
         "fastapi_post_per_s": fastapi,
         "jetstream_publish_per_s": jetstream["publish_per_s"],
@@ -128,7 +128,7 @@ async def drive(
     """Every phase of load on one running system."""
     figures: dict[str, Any] = {}
     if primary:
-        figures["ceilings"] = await ceilings(system, args, work)
+        figures["ceilings"] = await measure_ceilings(system, args, work)
     phase = {"work_dir": work, "drain_timeout": args.drain_timeout}
     say(f"saturation: {args.concurrency} clients for {args.duration:g} s")
     saturation = Load("saturation", args.duration, PHASE_NUMBERS, concurrency=args.concurrency)
@@ -137,6 +137,8 @@ async def drive(
     overload = max(int(args.rate * args.overload_seconds), 10)
     moderate = Load("moderate", args.duration, 2 * PHASE_NUMBERS, rate=args.rate, overload=overload)
     figures["moderate"] = await run_phase(system, moderate, **phase)
+    petitions = figures["saturation"]["accepted"] + figures["moderate"]["accepted"]
+    figures["stream"] = await asyncio.to_thread(stream_figures, system, petitions)
     figures["replay"] = await asyncio.to_thread(replay, system, db, args)
     if primary:
         figures["scaling"] = (
@@ -147,6 +149,20 @@ async def drive(
     if primary:
         figures["profile"] = await profile(system, args, work)
     return figures
+
+
+def stream_figures(system: System, petitions: int) -> dict[str, Any]:
+    """How many events the flow put on the stream for each petition (from /jsz)."""
+    url = f"{system.nats.monitor_url}/jsz?streams=true"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        accounts = json.load(response).get("account_details", [])
+    streams = [s for a in accounts for s in a.get("stream_detail", []) if s["name"] == "XINFANG"]
+    messages = streams[0]["state"]["messages"] if streams else 0
+    return {
+        "messages": messages,
+        "petitions": petitions,
+        "events_per_petition": messages / petitions if petitions else None,
+    }
 
 
 def replay(system: System, db: Databases, args: argparse.Namespace) -> dict[str, Any]:

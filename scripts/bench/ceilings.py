@@ -1,31 +1,28 @@
 """Ceilings measured in the same run: what the parts under the services manage on their own.
 
     python -m scripts.bench.ceilings fastapi --port 8100        # serve the bare endpoint
-    python -m scripts.bench.ceilings jetstream --nats nats://127.0.0.1:4333 --seconds 3
 
 `fastapi` serves one POST endpoint that parses intake's own request model and answers 201,
 under uvicorn with the settings the services use (`xinfang.common.cli`: one worker, no access
-log); the load generator drives it like intake. `jetstream` publishes to and consumes from a
-stream of its own with the events stream's settings (file storage, duplicate window, explicit
-acks) and prints its rates as JSON: acked publishing one at a time and pipelined (as the outbox
-relay publishes), and pull-consuming in batches with an ack per message (as the consumer
-runner does).
+log); the load generator drives it like intake. `jetstream_rates` publishes to and consumes
+from a stream of its own with the events stream's settings (file storage, duplicate window,
+explicit acks): acked publishing one at a time and pipelined (as the outbox relay publishes),
+and pull-consuming in batches with an ack per message (as the consumer runner does).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import secrets
 import sys
 import time
-from typing import Any
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from xinfang.common.messaging.provision import ConsumerSpec, StreamSpec, ensure_consumer
-from xinfang.intake.models import PetitionCreate
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 STREAM = "BENCH_CEILING"
 SUBJECT = "bench.ceiling.events"
@@ -36,11 +33,7 @@ FETCH_BATCH = 50  # the consumer runner's batch
 
 def bare_app() -> FastAPI:
     """FastAPI parsing intake's `PetitionCreate` and answering 201, with nothing else."""
-    app = FastAPI()
-
-    @app.post("/api/v1/petitions", status_code=201)
-    async def register(body: PetitionCreate) -> dict[str, str]:
-        return {"case_no": "XF00000000000000", "query_code": "BENCH00000"}
+    from scripts.bench.bare import app  # imports intake: only the serving process needs it
 
     return app
 
@@ -106,14 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     fastapi = commands.add_parser("fastapi", help="serve the bare FastAPI endpoint")
     fastapi.add_argument("--port", type=int, required=True)
-    jetstream = commands.add_parser("jetstream", help="print raw JetStream rates as JSON")
-    jetstream.add_argument("--nats", required=True, help="nats:// URL of the bench's server")
-    jetstream.add_argument("--seconds", type=float, default=6.0, help="publishing time (6)")
     args = parser.parse_args(argv)
-    if args.command == "fastapi":
-        serve_fastapi(args.port)
-    else:
-        print(json.dumps(asyncio.run(jetstream_rates(args.nats, args.seconds))))
+    serve_fastapi(args.port)
     return 0
 
 

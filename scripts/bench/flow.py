@@ -191,9 +191,9 @@ async def _wait_for_mails(system: System, cases: set[str], within: float) -> dic
     while True:
         arrived = registration_arrivals(system)
         missing = len(cases - arrived.keys())
-        print(f"    e-mails: {len(cases) - missing}/{len(cases)}", end="\r", file=sys.stderr)
+        if sys.stderr.isatty():
+            print(f"    e-mails: {len(cases) - missing}/{len(cases)}", end="\r", file=sys.stderr)
         if not missing or time.monotonic() > deadline:
-            print(file=sys.stderr)
             return {case: at for case, at in arrived.items() if case in cases}
         await asyncio.sleep(SAMPLE_SECONDS)
 

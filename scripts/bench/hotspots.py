@@ -1,8 +1,9 @@
 """Where the time goes: profiles of running services, summarised as their top functions.
 
 py-spy (a dev dependency) samples a running process from outside, with no change to its code:
-`py-spy record --pid N --format raw` writes collapsed stacks, which `summarise_stacks` turns
-into the functions seen most often on top of the stack (self) and anywhere in it (total). Where
+`py-spy record --pid N --format raw` writes collapsed stacks of every thread (aiosqlite runs
+SQLite in a thread of its own), which `summarise_stacks` turns into the functions seen most
+often on top of the stack (self) and anywhere in it (total); idle threads are left out. Where
 py-spy is missing or may not attach, the fallback is cProfile inside the service: the bench
 starts the services with `profiling/` on PYTHONPATH, whose sitecustomize turns cProfile on at
 SIGUSR1 and writes its statistics at SIGUSR2.
@@ -24,6 +25,10 @@ from typing import Any
 PROFILING_DIR = Path(__file__).resolve().parent / "profiling"
 PROFILE_ENV = "XINFANG_BENCH_CPROFILE_OUT"  # where the sitecustomize writes its statistics
 SAMPLE_RATE = 50  # per second; four samplers share two cores with the load
+# A stack ending in one of these is a thread waiting (py-spy cannot always tell): the event
+# loop in epoll, aiosqlite's worker and the thread pool's waiting for their next job.
+IDLE_LEAVES = ("EpollSelector.select", "_connection_worker_thread", "_worker (concurrent/")
+IMPORTS = "<frozen importlib"  # start-up, not the work measured
 TOP = 12
 
 
@@ -96,7 +101,6 @@ class Profiler:
             "raw",
             "--rate",
             str(SAMPLE_RATE),
-            "--nonblocking",
             "--output",
             str(self._raw(name)),
         ]
@@ -105,23 +109,29 @@ class Profiler:
 
 
 def summarise_stacks(collapsed: str, top: int = TOP) -> dict[str, Any]:
-    """Top functions of py-spy's collapsed stacks (`frame;frame;… count` per line)."""
+    """Top functions of py-spy's collapsed stacks (`frame;frame;… count` per line), and the
+    share of samples that found a thread at work rather than waiting."""
     own: Counter[str] = Counter()
     anywhere: Counter[str] = Counter()
-    samples = 0
+    samples = idle = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        if not stack or not count.isdigit() or IMPORTS in stack:
             continue
         frames = [_short(frame) for frame in stack.split(";")]
         samples += int(count)
+        if frames[-1].startswith(IDLE_LEAVES):
+            idle += int(count)
+            continue
         own[frames[-1]] += int(count)
         for frame in set(frames):
             anywhere[frame] += int(count)
+    busy = samples - idle
     return {
         "samples": samples,
-        "self": _shares(own, samples, top),
-        "total": _shares(anywhere, samples, top, skip_outer=True),
+        "busy_share": busy / samples if samples else 0.0,
+        "self": _shares(own, busy, top),
+        "total": _shares(anywhere, busy, top, skip_outer=True),
     }
 
 
@@ -151,7 +161,7 @@ def _shares(
     counts: Counter[str], samples: int, top: int, *, skip_outer: bool = False
 ) -> list[dict[str, Any]]:
     ranked = [(f, n) for f, n in counts.most_common() if not (skip_outer and _outer(f))]
-    return [{"function": f, "share": n / samples} for f, n in ranked[:top]]
+    return [{"function": f, "share": n / samples if samples else 0.0} for f, n in ranked[:top]]
 
 
 def _idle(function: str) -> bool:
@@ -161,7 +171,10 @@ def _idle(function: str) -> bool:
 
 def _outer(function: str) -> bool:
     """Frames every sample passes through (the event loop, the server): they say nothing."""
-    markers = ("asyncio/", "runpy", "uvicorn/", "<module>", "starlette/", "anyio/", "Context")
+    markers = (
+        *("asyncio/", "runpy", "uvicorn/", "<module>", "starlette/", "anyio/", "Context"),
+        *("threading.py", "common/cli.py", "__main__.py", "(<string>"),
+    )
     return any(marker in function for marker in markers)
 
 

@@ -120,6 +120,7 @@ def _flow(runs: dict[str, dict[str, Any]]) -> list[str]:
     lines.append("stages at saturation, per s (of ceiling)")
     for stage in STAGE_SERVICE:
         lines.append(row(stage, lambda r, s=stage: _stage(r["saturation"]["stages"][s])))
+    lines.append(row("events on the stream per petition", _per_petition))
     lines.append("replay of supervision from the stream")
     lines.append(row("events/s", lambda r: f"{r['replay']['events_per_s']:,.0f}"))
     lines.append(row("events (of those in stream)", _replayed))
@@ -172,7 +173,10 @@ def _aims(result: dict[str, Any]) -> list[str]:
 
 
 def _profile(profile: dict[str, Any], bottleneck: str | None) -> list[str]:
-    lines = [f"where the time goes ({profile['tool']}, under saturation load)"]
+    lines = [
+        f"where the time goes ({profile['tool']}, under saturation load; shares of the samples "
+        "that found work)"
+    ]
     services = profile["services"]
     for name in sorted(services, key=lambda n: n != bottleneck):
         found = services[name]
@@ -180,7 +184,9 @@ def _profile(profile: dict[str, Any], bottleneck: str | None) -> list[str]:
         if "error" in found:
             lines.append(f"  {name}{mark}: {found['error']}")
             continue
-        lines.append(f"  {name}{mark}: {found['samples'] or '?'} samples")
+        busy = found.get("busy_share")
+        at_work = f", a thread at work in {busy:.0%} of them" if busy is not None else ""
+        lines.append(f"  {name}{mark}: {found['samples'] or '?'} samples{at_work}")
         lines += _top(found, PROFILE_LINES if name == bottleneck else 4)
     return lines
 
@@ -215,6 +221,10 @@ def _stage(rate: dict[str, float]) -> str:
 def _replayed(run: dict[str, Any]) -> str:
     r = run["replay"]
     return f"{r['events']:,} of {r['events_in_stream']:,}"
+
+
+def _per_petition(run: dict[str, Any]) -> str:
+    return f"{run['stream']['events_per_petition']:.1f}"
 
 
 def _fired(run: dict[str, Any]) -> str:

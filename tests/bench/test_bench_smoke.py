@@ -89,6 +89,8 @@ def test_every_stage_has_a_rate_from_the_metrics_and_a_share_of_its_ceiling(
 def test_the_replay_rebuilds_supervision_from_the_whole_stream(
     smoke: tuple[dict[str, Any], str],
 ) -> None:
+    stream = smoke[0]["runs"]["sqlite"]["stream"]
+    assert stream["events_per_petition"] > 1, stream  # received and routed at least
     replay = smoke[0]["runs"]["sqlite"]["replay"]
     assert replay["complete"] and replay["events"] >= replay["events_in_stream"] > 0, replay
     assert positive(replay["events_per_s"])
