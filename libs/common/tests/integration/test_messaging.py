@@ -228,15 +228,19 @@ async def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(db,
     await publish(js, poison)
     forged = envelope_of(a_petition_routed())  # a type on another type's subject
     await publish(js, forged, subject="xinfang.petition.received")
+    misfiled = envelope_of(a_petition_received())
+    misfiled.subject = "XF-ANOTHER-CASE"  # the envelope names another case than its data
+    await publish(js, misfiled)
     good = envelope_of(a_petition_received())
     await publish(js, good)
 
     await eventually(lambda: effects(db, good.subject))
-    letters = await eventually(lambda: _dead_letters(db, runner.name, 5))
-    assert {d.event_id for d in letters} >= {bad_data.id, poison.id, forged.id}
+    letters = await eventually(lambda: _dead_letters(db, runner.name, 6))
+    assert {d.event_id for d in letters} >= {bad_data.id, poison.id, forged.id, misfiled.id}
     assert any("category_code" in d.error for d in letters)
     assert any("arrived on xinfang.petition.received" in d.error for d in letters)
     assert await effects(db, poison.subject) == []
+    assert await effects(db, misfiled.data["case_no"]) == []
     await stop(task)
 
 

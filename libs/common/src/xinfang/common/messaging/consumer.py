@@ -46,11 +46,14 @@ def backoff_seconds(deliveries: int) -> float:
     return float(min(0.5 * 2 ** max(deliveries - 1, 0), 30.0))
 
 
-def _on_its_subject(event: Event, subject: str) -> Event:
+def _on_its_subject(event: Event, envelope: Envelope, subject: str) -> Event:
     """NATS permissions say who may publish on which subject, so an event of one type arriving
-    on another type's subject is a forgery (or a bug) and never applied."""
+    on another type's subject is a forgery (or a bug) and never applied; so is one whose
+    envelope names another case than its data (logs and timelines go by the envelope)."""
     if subject != event.nats_subject():
         raise PoisonMessage(f"{event.TYPE} arrived on {subject}, not {event.nats_subject()}")
+    if envelope.subject != event.case_no:
+        raise PoisonMessage(f"envelope about {envelope.subject}, data about {event.case_no}")
     return event
 
 
@@ -128,7 +131,7 @@ class ConsumerRunner:
         env = None
         try:
             env = Envelope.model_validate_json(msg.data)
-            return msg, env, _on_its_subject(parse_event(env), msg.subject)
+            return msg, env, _on_its_subject(parse_event(env), env, msg.subject)
         except (ValidationError, PoisonMessage, ValueError) as exc:
             await self._dead_letter(msg, env, exc)
             return None
