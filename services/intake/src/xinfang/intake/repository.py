@@ -40,6 +40,18 @@ async def get_petition(session: AsyncSession, *, case_no: str) -> Petition | Non
     return await session.get(Petition, case_no)
 
 
+async def placed_after(
+    session: AsyncSession, *, case_no: str, at: datetime, placements: tuple[str, ...]
+) -> bool:
+    """Whether the timeline holds a placement (routed, transferred) of the case later than `at`."""
+    query = select(TimelineEntry.id).where(
+        TimelineEntry.case_no == case_no,
+        col(TimelineEntry.event_type).in_(placements),
+        col(TimelineEntry.at) > at,
+    )
+    return (await session.exec(query.limit(1))).first() is not None
+
+
 async def timeline(session: AsyncSession, *, case_no: str) -> list[TimelineEntry]:
     query = (
         select(TimelineEntry)

@@ -19,7 +19,7 @@ import types
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -42,7 +42,7 @@ from xinfang.common.events import (
     parse_event,
 )
 from xinfang.common.messaging.consumer import Subscription
-from xinfang.common.messaging.provision import MAX_EVENT_BYTES
+from xinfang.common.messaging.provision import EVENTS_STREAM, MAX_EVENT_BYTES
 from xinfang.common.testing.builders import DEFAULT_TIME, a_case_no, eventually
 
 # Events that open a case: about an unknown case is what they always are.
@@ -87,6 +87,7 @@ class Target:
     subscriptions: list[Subscription]
     jwt_secret: str
     volatile: Mapping[str, frozenset[str]]  # table → columns that change by themselves
+    published: list[int] = field(default_factory=list)  # stream sequences, removed at the end
 
 
 @asynccontextmanager
@@ -102,6 +103,7 @@ async def running(
     isolate(runtime.subscriptions)
     transport = httpx.ASGITransport(app=app)
     nc = await nats.connect(nats_url)
+    target: Target | None = None
     try:
         async with (
             app.router.lifespan_context(app),
@@ -112,7 +114,7 @@ async def running(
                 return (await http.get("/readyz")).status_code == 200
 
             await eventually(ready, within=20)
-            yield Target(
+            target = Target(
                 service=service,
                 db=runtime.db,
                 js=nc.jetstream(),
@@ -121,10 +123,20 @@ async def running(
                 jwt_secret=app.state.jwt_secret,
                 volatile=volatile or {},
             )
-        for sub in runtime.subscriptions:  # once the app has stopped reading from them
-            await nc.jetstream().delete_consumer(sub.spec.stream, sub.spec.durable)
+            yield target
     finally:
+        if target is not None:
+            await _clean_up(nc.jetstream(), runtime.subscriptions, target)
         await nc.close()
+
+
+async def _clean_up(js: Any, subscriptions: list[Subscription], target: Target) -> None:
+    """Drop the test's durables and its messages: the stream is shared with later tests, whose
+    services read it from the start under the real durable names."""
+    for sub in subscriptions:
+        await js.delete_consumer(sub.spec.stream, sub.spec.durable)
+    for seq in target.published:
+        await js.delete_msg(EVENTS_STREAM, seq)
 
 
 def isolate(subscriptions: list[Subscription]) -> list[Subscription]:
@@ -292,13 +304,14 @@ def _refused(cls: type[Event], data: dict[str, Any]) -> bool:
 async def publish(target: Target, message: Hostile) -> bool:
     """Publish one message; False if the stream refused it."""
     try:
-        await target.js.publish(
+        ack = await target.js.publish(
             message.subject, message.payload, headers={"Nats-Msg-Id": message.msg_id}
         )
     except Exception as exc:  # the stream's or the server's size limit, as the client reports it
         if message.too_big and "exceed" in str(exc).lower():
             return False
         raise
+    target.published.append(ack.seq)
     return True
 
 
@@ -492,11 +505,12 @@ async def replay(target: Target, *history: Envelope) -> None:
 async def _publish(target: Target, envelopes: tuple[Envelope, ...]) -> None:
 
     for envelope in envelopes:  # a fresh Nats-Msg-Id: the stream would drop a recent one
-        await target.js.publish(
+        ack = await target.js.publish(
             parse_event(envelope).nats_subject(),
             envelope.model_dump_json().encode(),
             headers={"Nats-Msg-Id": f"{envelope.id}-{uuid.uuid4().hex[:8]}"},
         )
+        target.published.append(ack.seq)
 
 
 async def _counted(target: Target, result: str) -> float:

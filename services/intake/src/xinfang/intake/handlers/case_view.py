@@ -39,6 +39,17 @@ async def _case(session: AsyncSession, case_no: str) -> Petition:
     return petition
 
 
+async def _placed_later(session: AsyncSession, case_no: str, envelope: Envelope) -> bool:
+    """A placement that arrives after a later one (late news, a replay) must not undo it; both
+    come from routing, so their times compare."""
+    return await repository.placed_after(
+        session,
+        case_no=case_no,
+        at=envelope.time,
+        placements=(PetitionRouted.TYPE, AssignmentTransferred.TYPE),
+    )
+
+
 async def _step(
     session: AsyncSession,
     envelope: Envelope,
@@ -60,13 +71,15 @@ async def _step(
 
 async def on_routed(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     assert isinstance(event, PetitionRouted)
+    late = await _placed_later(session, event.case_no, envelope)
     petition = await _step(
         session, envelope, event.case_no, {"department": event.department_name}, "routed"
     )
-    petition.department_code, petition.department_name = (
-        event.department_code,
-        event.department_name,
-    )
+    if not late:
+        petition.department_code, petition.department_name = (
+            event.department_code,
+            event.department_name,
+        )
 
 
 async def on_triaged(session: AsyncSession, event: Event, envelope: Envelope) -> None:
@@ -84,13 +97,15 @@ async def on_accepted(session: AsyncSession, event: Event, envelope: Envelope) -
 
 async def on_transferred(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     assert isinstance(event, AssignmentTransferred)
+    late = await _placed_later(session, event.case_no, envelope)
     petition = await _step(
         session, envelope, event.case_no, {"department": event.department_name}, "routed"
     )
-    petition.department_code, petition.department_name = (
-        event.department_code,
-        event.department_name,
-    )
+    if not late:
+        petition.department_code, petition.department_name = (
+            event.department_code,
+            event.department_name,
+        )
 
 
 async def on_extension(session: AsyncSession, event: Event, envelope: Envelope) -> None:
