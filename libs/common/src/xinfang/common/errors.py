@@ -127,6 +127,15 @@ _TOO_DEEP = ErrorDetail(
 )
 
 
+# How Starlette's multipart parser words a form over its limits.
+_FORM_LIMITS = ("Too many files", "Too many fields", "Part exceeded maximum size")
+
+
+def _form_too_large(en: str) -> ErrorDetail:
+    zh = "表单的字段、文件过多或字段过大"
+    return ErrorDetail(code="form_too_large", field="body", message=ErrorMessage(zh=zh, en=en))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error, ours, FastAPI's and Starlette's, answer in the one shape."""
 
@@ -142,6 +151,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if isinstance(exc.__cause__, RecursionError):  # FastAPI's 400 for JSON nested too deep
             return _respond(400, [_TOO_DEEP])
+        if exc.status_code == 400 and str(exc.detail).startswith(_FORM_LIMITS):
+            return _respond(400, [_form_too_large(str(exc.detail))])
         err = http_error(exc.status_code, en=str(exc.detail) if exc.detail else None)
         return _respond(exc.status_code, [err.detail])
 

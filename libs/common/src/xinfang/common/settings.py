@@ -42,6 +42,12 @@ class BaseServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, description="larger request bodies are refused with 413 (field body)"
     )
+    max_form_fields: int = Field(
+        default=200, ge=1, description="a form with more fields than this is refused (400)"
+    )
+    max_form_files: int = Field(
+        default=5, ge=0, description="a multipart form with more files than this is refused (400)"
+    )
     http_body_timeout_seconds: float = Field(
         default=60, gt=0, description="a request body still arriving after this is refused (408)"
     )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import col, select
+from starlette.datastructures import FormData
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinfang.common.auth import Principal, Role, require_roles
@@ -157,6 +158,12 @@ async def send_error(send: Send, error: ApiError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def read_form(request: Request) -> FormData:
+    """The request's form within the app's limits on fields and files (400 beyond them), for a
+    route that reads its form itself rather than through `Form()` parameters."""
+    return await request.form(**request.app.state.form_limits)
+
+
 def _observe(metrics: ServiceMetrics) -> Callable[[Request, Any], Awaitable[Response]]:
     async def middleware(request: Request, call_next: Any) -> Response:
         traceparent = continue_trace(request.headers.get("traceparent"))
@@ -268,7 +275,15 @@ def build_app(
             await runtime.stop()
             await db.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    limits = {"max_fields": settings.max_form_fields, "max_files": settings.max_form_files}
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        form_limits=limits,  # type: ignore[arg-type]
+    )
+    app.state.form_limits = limits
     app.state.jwt_secret = settings.jwt_secret
     app.state.jwt_audience = settings.service_name  # tokens must name this service
     app.state.runtime = runtime

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from xinfang.common.crypto import same
-from xinfang.common.web import ERROR_RESPONSES
+from xinfang.common.web import ERROR_RESPONSES, read_form
 from xinfang.intake import handlers, repository
 from xinfang.intake.api.deps import IntakeDep
 from xinfang.intake.bootstrap import Intake
@@ -22,8 +22,8 @@ from xinfang.intake.open311.requests import petition_from_form, service_request,
 from xinfang.intake.validation import Rejected
 
 FORMATS = ("xml", "json")
-_XML = {"text/xml": {"schema": {"type": "string"}}}
-_SPEC_ERRORS = {
+_XML: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
+_SPEC_ERRORS: dict[str, Any] = {
     "description": "The spec's error document: `errors[] {code, description}` (JSON or XML)",
     "content": {
         "application/json": {
@@ -189,7 +189,7 @@ async def create_request(fmt: str, request: Request, intake: IntakeDep) -> Respo
 
     try:
         fmt = _fmt(fmt)
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = {k: str(v) for k, v in (await read_form(request)).items()}
         if not same(form.get("api_key", ""), intake.settings.open311_api_key):
             raise Open311Error(403, "api_key is missing or wrong")
         _jurisdiction(intake, form.get("jurisdiction_id"))

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from xinfang.common.clock import CHINA_TZ
 from xinfang.common.errors import ApiError, ErrorDetail, validation_errors
 from xinfang.common.events.petition import Rating
-from xinfang.common.web import PAGE_RESPONSES
+from xinfang.common.web import PAGE_RESPONSES, read_form
 from xinfang.intake import handlers
 from xinfang.intake.api.attachments import store_attachment
 from xinfang.intake.api.deps import IntakeDep
@@ -125,7 +125,7 @@ def _command(form: dict[str, Any], attachments: list[dict[str, str]]) -> Petitio
 )
 async def submit(request: Request, intake: IntakeDep, lang: Lang = "zh") -> HTMLResponse:
     """Registers the petition and shows its case number and query code."""
-    raw = await request.form()
+    raw = await read_form(request)
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     try:
         attachments = await _attachment(intake, raw.get("attachment"))
