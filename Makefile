@@ -20,7 +20,7 @@ ifeq ($(CI),true)
 export XINFANG_TEST_PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 endif
 
-.PHONY: help install up test test-fast lint bench fuzz clean browsers check-deploy deploy-tools
+.PHONY: help install up test test-fast lint bench chaos fuzz clean browsers check-deploy deploy-tools
 
 help:
 	@echo "make install    install uv if missing, sync .venv with every package"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-fast  the same without e2e tests"
 	@echo "make lint       ruff check, ruff format --check and mypy"
 	@echo "make bench      throughput benchmark"
+	@echo "make chaos      kill each service, nats-server and PostgreSQL under load; count and audit"
 	@echo "make fuzz       each service's OpenAPI fuzzed at length (300 cases an operation)"
 	@echo "make clean      remove var/ and caches (keeps .venv)"
 	@echo "make browsers   apt-get install chromium and CJK fonts for the browser tests"
@@ -88,6 +89,10 @@ bench: $(SYNCED)
 			$(RUN) python services/$$svc/bench.py || exit $$?; \
 		fi; \
 	done
+
+# Fault injection under load and the personal-data audit (scripts/chaos.py --help for options).
+chaos: $(SYNCED)
+	$(RUN) python scripts/chaos.py $(CHAOS_ARGS)
 
 # The fuzz tests of `make test`, with the long Hypothesis profile instead of the short one.
 fuzz: $(SYNCED)

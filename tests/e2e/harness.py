@@ -317,10 +317,13 @@ def _distinct_free_ports(count: int, *, avoid: set[int]) -> list[int]:
     return ports
 
 
-def token(*roles: Role) -> str:
-    """A bearer token every service accepts in test (they share the default secret)."""
+def token(*roles: Role, department: str | None = None) -> str:
+    """A bearer token every service accepts in test (they share the default secret); a handler's
+    names its department."""
     now = datetime.now(UTC)
     with warnings.catch_warnings():
         # The shared test secret is shorter than PyJWT recommends; that is the services' setting.
         warnings.simplefilter("ignore")
-        return issue_token(secret=DEFAULT_JWT_SECRET, sub="e2e", roles=list(roles), now=now)
+        return issue_token(
+            secret=DEFAULT_JWT_SECRET, sub="e2e", roles=list(roles), now=now, department=department
+        )
