@@ -70,7 +70,7 @@ async def test_a_ledger_download_needs_a_bureau_reader(world: Any, api: Any) -> 
     anonymous = await api.get("/ledgers/backlog.xlsx")
     handler = await api.get("/ledgers/backlog.xlsx", headers=world.auth_handler("C_HOUSING"))
     unknown = await api.get("/ledgers/secret.xlsx", headers=world.auth_supervisor())
-    assert (anonymous.status_code, handler.status_code, unknown.status_code) == (401, 401, 404)
+    assert (anonymous.status_code, handler.status_code, unknown.status_code) == (401, 403, 404)
 
 
 async def test_the_bulletin_pdf_opens_and_holds_the_figures(world: Any, api: Any) -> None:

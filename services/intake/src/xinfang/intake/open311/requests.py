@@ -21,9 +21,10 @@ NOTICE = (
 
 
 def visible(petition: Petition) -> bool:
-    """Filed through Open311, or its petitioner agreed to publication; never a confidential one."""
+    """Filed through Open311, or its petitioner agreed to publication; never a confidential one,
+    never an accusation (检举控告: the accused must not learn of it, nor the public)."""
     flags = json.loads(petition.flags)
-    if flags.get("confidential"):
+    if flags.get("confidential") or petition.matter_type == "accusation":
         return False
     return petition.channel == "open311" or bool(flags.get("public_consent"))
 

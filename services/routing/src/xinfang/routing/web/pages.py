@@ -3,6 +3,7 @@ keeps the bearer token in an HttpOnly, SameSite=Strict cookie; forms post and re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from xinfang.common.auth import Principal, Role
+from xinfang.common.auth import Principal, Role, token_principal
 from xinfang.common.errors import ApiError
 from xinfang.routing import schemas
 from xinfang.routing.api.assignments import department_cases, visible
@@ -23,6 +24,7 @@ from xinfang.routing.web.words import words
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
 PagePrincipal = Annotated[Principal | None, Depends(page_principal)]
+LOCAL_PATH = re.compile(r"^/(?![/\\])")
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -45,7 +47,13 @@ async def signin_form(request: Request) -> HTMLResponse:
 async def signin(
     request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/workbench"
 ) -> Response:
-    response = _back(next if next.startswith("/") else "/workbench", request)
+    """Keep a token this service accepts in the cookie and go on to `next` (a path of this
+    site only: `//host` would leave it); a token it refuses shows the form again with 401."""
+    try:
+        token_principal(request, token.strip())
+    except ApiError as refused:
+        return _render(request, "signin.html", 401, error=refused.detail.message)
+    response = _back(next if LOCAL_PATH.match(next) else "/workbench", request)
     response.set_cookie(TOKEN_COOKIE, token.strip(), httponly=True, samesite="strict")
     return response
 
@@ -126,8 +134,10 @@ async def triage_page(request: Request, routing: RoutingDep, principal: PagePrin
 async def triage_assign(
     case_no: str, request: Request, routing: RoutingDep, principal: PagePrincipal
 ) -> Response:
-    if principal is None or not principal.has_any(Role.CLERK, Role.SUPERVISOR, Role.ADMIN):
+    if principal is None:
         return _back("/signin?next=/triage", request)
+    if not principal.has_any(Role.CLERK, Role.SUPERVISOR, Role.ADMIN):
+        raise ApiError(403, "forbidden", "仅分流员可使用分流队列", "clerks only")
     form = dict(await request.form())
     try:
         command = schemas.TriageAssign.model_validate(form)

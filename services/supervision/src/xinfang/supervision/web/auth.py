@@ -15,24 +15,29 @@ READERS = (Role.SUPERVISOR, Role.LEADER, Role.OPERATOR, Role.CLERK, Role.ADMIN)
 
 
 def optional_reader(request: Request) -> Principal | None:
-    """The bureau reader of this request, or None when not signed in."""
+    """The bureau reader of this request, or None when not signed in as one."""
+    try:
+        return reader(request)
+    except ApiError:
+        return None
+
+
+def reader(request: Request) -> Principal:
+    """A bureau reader: 401 without a token this service accepts, 403 for anyone else."""
     header = request.headers.get("authorization", "")
     scheme, _, bearer = header.partition(" ")
     token = bearer if scheme.lower() == "bearer" and bearer else request.cookies.get(TOKEN_COOKIE)
     if not token:
-        return None
-    try:
-        principal = token_principal(request, token)
-    except ApiError:
-        return None
-    return principal if principal.has_any(*READERS) else None
-
-
-def reader(request: Request) -> Principal:
-    """A bureau reader, or 401."""
-    principal = optional_reader(request)
-    if principal is None:
         raise http_error(401, field="Authorization", en="sign in as a bureau reader")
+    return bureau_reader(token_principal(request, token))
+
+
+def bureau_reader(principal: Principal) -> Principal:
+    """`principal` if it is one of the bureau's readers; 403 otherwise."""
+    if not principal.has_any(*READERS):
+        raise ApiError(
+            403, "forbidden", "仅信访局工作人员可查看", "only the bureau's staff may read this"
+        )
     return principal
 
 

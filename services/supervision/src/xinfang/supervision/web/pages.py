@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import col, select
 
+from xinfang.common.auth import token_principal
 from xinfang.common.errors import ApiError
 from xinfang.common.web import PAGE_RESPONSES
 from xinfang.supervision import domain, kpis, repository
@@ -19,7 +20,7 @@ from xinfang.supervision.domain import RULES, DeadlineKind, DeadlineStatus
 from xinfang.supervision.facts import case_facts
 from xinfang.supervision.models import Alert
 from xinfang.supervision.reports import bulletin, ledgers
-from xinfang.supervision.web.auth import TOKEN_COOKIE, FileReader, PageReader
+from xinfang.supervision.web.auth import TOKEN_COOKIE, FileReader, PageReader, bureau_reader
 from xinfang.supervision.web.i18n import words
 
 router = APIRouter(responses=PAGE_RESPONSES)
@@ -50,7 +51,9 @@ def _kind_zh(kind: str) -> str:
     return RULES[DeadlineKind(kind)].name_zh
 
 
-def _page(request: Request, name: str, lang: str, **context: Any) -> HTMLResponse:
+def _page(
+    request: Request, name: str, lang: str, status: int = 200, **context: Any
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         name,
@@ -63,6 +66,7 @@ def _page(request: Request, name: str, lang: str, **context: Any) -> HTMLRespons
             "kpi_names": SHOWN,
             **context,
         },
+        status_code=status,
     )
 
 
@@ -80,9 +84,15 @@ async def login_form(request: Request, lang: Lang = "zh") -> HTMLResponse:
     responses=SIGN_IN,
 )
 async def login(
-    token: Annotated[str, Form(min_length=10, max_length=4000)], lang: Lang = "zh"
-) -> RedirectResponse:
-    """Keep the token in an HttpOnly, SameSite=Strict cookie and go to the dashboard."""
+    request: Request, token: Annotated[str, Form(min_length=10, max_length=4000)], lang: Lang = "zh"
+) -> Response:
+    """Keep the token in an HttpOnly, SameSite=Strict cookie and go to the dashboard; a token
+    this service refuses (401) or of someone not of the bureau (403) shows the form again."""
+    try:
+        bureau_reader(token_principal(request, token.strip()))
+    except ApiError as refused:
+        error = refused.detail.message
+        return _page(request, "login.html", lang, status=refused.status, error=error)
     response = RedirectResponse(f"/?lang={lang}", status_code=303)
     response.set_cookie(TOKEN_COOKIE, token.strip(), httponly=True, samesite="strict")
     return response
