@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 from xinfang.common.clock import Clock, SystemClock
 from xinfang.common.crypto import Sealer
@@ -20,7 +21,10 @@ from xinfang.common.reference import (
 )
 from xinfang.intake.attachments import AttachmentStore
 from xinfang.intake.consumers import subscriptions
+from xinfang.intake.groupcommit import GroupCommit
+from xinfang.intake.handlers.registration import Registration, write_registrations
 from xinfang.intake.metrics import IntakeMetrics
+from xinfang.intake.models import PetitionCreated
 from xinfang.intake.ratelimit import RateLimiter
 from xinfang.intake.settings import IntakeSettings
 
@@ -43,6 +47,7 @@ class Intake:
     departments: dict[str, Department]
     attachments: AttachmentStore
     lookups: RateLimiter
+    registrations: GroupCommit[Registration, PetitionCreated] = field(init=False)
 
     @property
     def source(self) -> str:
@@ -69,7 +74,7 @@ def bootstrap(settings: IntakeSettings, *, clock: Clock | None = None) -> Intake
         metrics=metrics,
         subscriptions=subscriptions(settings),
     )
-    return Intake(
+    intake = Intake(
         settings=settings,
         db=db,
         clock=clock,
@@ -85,3 +90,5 @@ def bootstrap(settings: IntakeSettings, *, clock: Clock | None = None) -> Intake
         attachments=AttachmentStore(settings.attachments_dir),
         lookups=RateLimiter(per_minute=settings.lookups_per_minute, clock=clock),
     )
+    intake.registrations = GroupCommit(partial(write_registrations, intake))
+    return intake

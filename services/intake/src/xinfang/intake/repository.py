@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,18 +23,19 @@ from xinfang.intake.models import (
 )
 
 
-async def next_serial(session: AsyncSession, *, day: str) -> int:
-    """Take the next serial number of `day` in one atomic upsert, unique across instances
-    (the row stays locked until the caller's transaction ends)."""
+async def take_serials(session: AsyncSession, *, day: str, count: int = 1) -> range:
+    """Take the next `count` serial numbers of `day` in one atomic upsert, unique across
+    instances (the row stays locked until the caller's transaction ends)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
         insert(CaseCounter)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": col(CaseCounter.last) + 1})
+        .values(day=day, last=count)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": col(CaseCounter.last) + count})
         .returning(col(CaseCounter.last))
     )
-    return int((await session.exec(statement)).scalar_one())  # type: ignore[call-overload]
+    last = int((await session.exec(statement)).scalar_one())  # type: ignore[call-overload]
+    return range(last - count + 1, last + 1)
 
 
 async def get_petition(session: AsyncSession, *, case_no: str) -> Petition | None:
@@ -79,34 +81,49 @@ async def petitioners(session: AsyncSession, *, case_no: str) -> list[Petitioner
 
 
 async def earlier_cases(
-    session: AsyncSession, *, refs: list[str], since: datetime, closed_after: datetime
+    session: AsyncSession, *, refs: set[str], since: datetime, closed_after: datetime
 ) -> list[EarlierCase]:
-    """Cases of any of these petitioners received since `since`, for the repeat rules.
+    """Cases of any of these petitioners received since `since`, for the repeat rules, each with
+    its petitioners among `refs` (one indexed query for a whole batch of registrations).
 
     A case counts as closed when refused, finalised, or answered before `closed_after` (its
     review window lapsed).
     """
     if not refs:
         return []
+    p = Petition
     query = (
-        select(Petition)
-        .join(Petitioner, col(Petitioner.case_no) == col(Petition.case_no))
-        .where(col(Petitioner.ref).in_(refs), col(Petition.received_at) >= since)
-        .distinct()
+        select(  # type: ignore[call-overload]
+            p.case_no,
+            p.content,
+            p.request,
+            p.reasons,
+            p.received_at,
+            p.receiving_level,
+            p.finalised,
+            p.refusal_kind,
+            p.answered_at,
+            Petitioner.ref,
+        )
+        .join(Petitioner, col(Petitioner.case_no) == col(p.case_no))
+        .where(col(Petitioner.ref).in_(refs), col(p.received_at) >= since)
     )
-    rows = (await session.exec(query)).all()
+    found: dict[str, tuple[Any, set[str]]] = {}
+    for row in (await session.exec(query)).all():
+        found.setdefault(row.case_no, (row, set()))[1].add(row.ref)
     return [
         EarlierCase(
-            case_no=p.case_no,
-            text=" ".join(t for t in (p.content, p.request, p.reasons) if t),
-            received_at=p.received_at,
-            office_level=p.receiving_level,
-            finalised=p.finalised,
-            closed=p.refusal_kind is not None
-            or p.finalised
-            or (p.answered_at is not None and p.answered_at < closed_after),
+            case_no=row.case_no,
+            text=" ".join(t for t in (row.content, row.request, row.reasons) if t),
+            received_at=row.received_at,
+            office_level=row.receiving_level,
+            finalised=row.finalised,
+            closed=row.refusal_kind is not None
+            or row.finalised
+            or (row.answered_at is not None and row.answered_at < closed_after),
+            refs=frozenset(matched),
         )
-        for p in rows
+        for row, matched in found.values()
     ]
 
 

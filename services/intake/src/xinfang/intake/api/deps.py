@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from xinfang.intake.bootstrap import Intake
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:
+    """The app's intake container (async: a plain `def` dependency would cost a thread hop)."""
     return request.app.state.intake  # type: ignore[no-any-return]
 
 

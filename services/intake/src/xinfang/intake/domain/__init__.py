@@ -56,8 +56,13 @@ def case_number(day: str, serial: int) -> str:
 
 
 def new_query_code() -> str:
-    """A random 查询码."""
-    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+    """A random 查询码: one draw from the OS's randomness, written in the code's alphabet."""
+    base = len(QUERY_CODE_ALPHABET)
+    number, letters = secrets.randbelow(base**QUERY_CODE_LENGTH), []
+    for _ in range(QUERY_CODE_LENGTH):
+        number, digit = divmod(number, base)
+        letters.append(QUERY_CODE_ALPHABET[digit])
+    return "".join(letters)
 
 
 def normalise_query_code(code: str) -> str:

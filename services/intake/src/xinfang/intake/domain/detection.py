@@ -45,6 +45,7 @@ class EarlierCase:
     office_level: str
     finalised: bool
     closed: bool  # refused, or answered with its review windows lapsed
+    refs: frozenset[str] = frozenset()  # its petitioners' pseudonymous references
 
 
 def shingles(text: str, n: int = 3) -> set[str]:
@@ -55,9 +56,13 @@ def shingles(text: str, n: int = 3) -> set[str]:
     return {clean[i : i + n] for i in range(len(clean) - n + 1)}
 
 
+# The permutations depend only on the seed: drawn once, not for every signature.
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=11).permutations
+
+
 def signature(text: str) -> MinHash:
     """A MinHash of the text's character 3-grams."""
-    sig = MinHash(num_perm=NUM_PERM, seed=11)
+    sig = MinHash(num_perm=NUM_PERM, seed=11, permutations=_PERMUTATIONS, scheme="affine32")
     sig.update_batch([s.encode() for s in shingles(text)])
     return sig
 
@@ -71,6 +76,8 @@ def similar_earlier(
     text: str, earlier: list[EarlierCase], *, threshold: float
 ) -> list[tuple[EarlierCase, float]]:
     """The earlier cases similar to `text`, most similar first."""
+    if not earlier:  # a petitioner's first petition: nothing to compare (the usual case)
+        return []
     sig = signature(text)
     scored = [(case, similarity(sig, signature(case.text))) for case in earlier]
     return sorted([s for s in scored if s[1] >= threshold], key=lambda s: -s[1])
