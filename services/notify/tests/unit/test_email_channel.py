@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from xinfang.common.testing.nats_server import free_port
 from xinfang.notify.channels import DeliveryError, OutboundMessage
@@ -88,3 +90,66 @@ async def test_the_fake_channel_fails_as_often_as_told_then_keeps_what_it_is_giv
 
     assert channel.tries == 3
     assert [m.notice_id for m in channel.sent] == ["9f1c2a"]
+
+
+class Recorder:
+    """An SMTP server's handler that notes the client connection each message came over, and
+    refuses the addresses it is told to."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.peers: list[object] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # type: ignore[no-untyped-def]
+        if address == self.refuse:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        self.peers.append(session.peer)
+        return "250 OK"
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[Recorder, int]]:
+    handler, port = Recorder(refuse="nobody@example.cn"), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+async def test_a_batch_of_notices_goes_over_one_connection_and_a_refused_address_spoils_none_else(
+    recorder: tuple[Recorder, int],
+) -> None:
+    handler, port = recorder
+    channel = a_channel()
+    channel.port = port
+    batch = [a_message(notice_id=f"n{i}") for i in range(5)]
+    batch[2] = a_message(notice_id="n2", recipient="nobody@example.cn")
+
+    errors = await channel.send_many(batch, within=30)
+
+    assert [e.reason if e else None for e in errors] == [
+        None,
+        None,
+        "recipient_refused",
+        None,
+        None,
+    ]
+    assert errors[2] is not None and errors[2].permanent
+    assert len(handler.peers) == 4
+    assert len(set(handler.peers)) == 1  # one client socket for the whole batch
+
+
+async def test_when_the_server_is_down_only_the_first_of_a_batch_counts_as_tried() -> None:
+    channel = a_channel()
+    channel.port = free_port()  # nothing listens there
+
+    errors = await channel.send_many([a_message(notice_id=f"n{i}") for i in range(3)], within=30)
+
+    assert errors[0] is not None and errors[0].reason == "smtp_unavailable" and errors[0].tried
+    assert all(e is not None and not e.tried for e in errors[1:])

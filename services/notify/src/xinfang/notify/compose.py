@@ -20,11 +20,33 @@ if TYPE_CHECKING:
 
 async def compose(notify: Notify, *, notice_id: str) -> tuple[OutboundMessage, str | None]:
     """The message for a claimed notice, and its recipient masked for the outcome event."""
+    composed = (await compose_all(notify, notice_ids=[notice_id]))[notice_id]
+    if isinstance(composed, DeliveryError):
+        raise composed
+    return composed
+
+
+async def compose_all(
+    notify: Notify, *, notice_ids: list[str]
+) -> dict[str, tuple[OutboundMessage, str | None] | DeliveryError]:
+    """Each claimed notice's message (or why it cannot have one), read in two queries."""
     async with notify.db.reading() as session:
-        notice = await repository.get_notice(session, notice_id=notice_id)
-        case = None
-        if notice is not None and notice.case_no:
-            case = await repository.get_case(session, case_no=notice.case_no)
+        notices = await repository.notices_by_id(session, notice_ids=notice_ids)
+        case_nos = {n.case_no for n in notices.values() if n.case_no}
+        cases = await repository.cases_by_no(session, case_nos=case_nos)
+    composed: dict[str, tuple[OutboundMessage, str | None] | DeliveryError] = {}
+    for notice_id in notice_ids:
+        try:
+            composed[notice_id] = _compose_one(notify, notices.get(notice_id), cases)
+        except DeliveryError as exc:
+            composed[notice_id] = exc
+    return composed
+
+
+def _compose_one(
+    notify: Notify, notice: Notice | None, cases: dict[str, NoticeCase]
+) -> tuple[OutboundMessage, str | None]:
+    case = cases.get(notice.case_no) if notice is not None and notice.case_no else None
     if notice is None or (notice.case_no and case is None):
         raise DeliveryError("not_deliverable", "notice or case missing", permanent=True)
     fields = base_fields(notify, notice, case)

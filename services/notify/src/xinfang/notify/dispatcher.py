@@ -1,10 +1,12 @@
-"""The dispatcher: a worker that sends due notices, each under a lease.
+"""The dispatcher: a worker that sends due notices in batches, each notice under a lease.
 
-Several notify instances may run it at once: a notice is leased in a short transaction of its
-own before it is sent, so only one instance sends it; the outcome and its event commit together
+Several notify instances may run it at once: a batch of notices is leased in a short transaction
+of its own before it is sent, so only one instance sends each; the e-mails of a batch share one
+SMTP connection, and the batch's outcomes and their events commit together in one transaction
 afterwards. A crash between the channel accepting a message and that commit sends it again when
-the lease runs out, with the same Message-ID (e-mail), ref (SMS) or delivery id (webhook), or
-over the same file (letter).
+the lease runs out (at-least-once: at most one batch, `dispatch_batch` notices, sent twice), with
+the same Message-ID (e-mail), ref (SMS) or delivery id (webhook), or over the same file (letter),
+so the recipient's side can tell the copy.
 
 Before a send: SMS in quiet hours waits for the morning; a channel whose circuit is open is not
 tried (its notices wait for the cool-down, the other channels go on).
@@ -19,8 +21,9 @@ from typing import TYPE_CHECKING
 from xinfang.common.logging import get_logger
 from xinfang.notify import handlers, repository
 from xinfang.notify.breaker import STATE_VALUE
-from xinfang.notify.channels import DeliveryError
-from xinfang.notify.compose import compose
+from xinfang.notify.channels import DeliveryError, OutboundMessage
+from xinfang.notify.channels.base import send_all
+from xinfang.notify.compose import compose, compose_all
 from xinfang.notify.models import Notice
 
 if TYPE_CHECKING:
@@ -53,59 +56,81 @@ class Dispatcher:
                 await self._wait()
 
     async def run_once(self) -> int:
-        """Claim one batch of due notices and send them; returns how many were claimed."""
+        """Claim one batch of due notices, send them and record every outcome in one
+        transaction; returns how many were claimed."""
         paused = self.notify.breakers.open_channels(self.notify.clock.now())
         notice_ids = await handlers.claim_due_notices(self.notify, paused=paused)
-        results = await asyncio.gather(
-            *(self.deliver(notice_id) for notice_id in notice_ids), return_exceptions=True
-        )
-        for notice_id, result in zip(notice_ids, results, strict=True):
-            if isinstance(result, Exception):
-                log.error(
-                    "notice_outcome_not_recorded", notice_id=notice_id, error=type(result).__name__
-                )
+        if notice_ids:
+            outcomes = await self.deliver_all(notice_ids)
+            try:
+                for notice in await handlers.record_outcomes(self.notify, outcomes):
+                    self._count(notice)
+            except Exception as exc:  # their leases run out and they are sent again
+                log.error("notice_outcomes_not_recorded", count=len(outcomes), error=repr(exc))
         await self._measure(now=bool(notice_ids))
         return len(notice_ids)
 
-    async def deliver(self, notice_id: str) -> None:
-        """Send one claimed notice and record what happened."""
-        notify = self.notify
-        try:
-            message, masked = await compose(notify, notice_id=notice_id)
-        except DeliveryError as exc:
-            self._count(await handlers.record_failure(notify, notice_id=notice_id, error=exc))
-            return
-        if await self._held_back(notice_id, message.channel, message.audience):
-            return
-        breaker = notify.breakers.of(message.channel)
-        try:
-            await notify.channels[message.channel].send(message)
-        except DeliveryError as exc:
-            if not exc.permanent:
-                breaker.failed(notify.clock.now())
-            notice = await handlers.record_failure(notify, notice_id=notice_id, error=exc)
-        except Exception as exc:  # a bug costs one attempt instead of looping on the notice
-            breaker.failed(notify.clock.now())
-            error = DeliveryError("internal_error", type(exc).__name__)
-            notice = await handlers.record_failure(notify, notice_id=notice_id, error=error)
-        else:
-            breaker.succeeded()
-            notice = await handlers.record_delivery(notify, notice_id=notice_id, masked=masked)
-        self._count(notice)
+    async def deliver_all(self, notice_ids: list[str]) -> list[handlers.Outcome]:
+        """Render the claimed notices and send them, each channel's share together."""
+        outcomes: list[handlers.Outcome] = []
+        by_channel: dict[str, list[tuple[OutboundMessage, str | None]]] = {}
+        for notice_id, composed in (await compose_all(self.notify, notice_ids=notice_ids)).items():
+            if isinstance(composed, DeliveryError):
+                outcomes.append(handlers.Outcome(notice_id, "failed", error=composed))
+                continue
+            held = self._held_back(composed[0])
+            if held is not None:
+                outcomes.append(held)
+            else:
+                by_channel.setdefault(composed[0].channel, []).append(composed)
+        sent = await asyncio.gather(*(self._send(c, batch) for c, batch in by_channel.items()))
+        return outcomes + [outcome for batch in sent for outcome in batch]
 
-    async def _held_back(self, notice_id: str, channel: str, audience: str) -> bool:
+    async def _send(
+        self, channel: str, batch: list[tuple[OutboundMessage, str | None]]
+    ) -> list[handlers.Outcome]:
+        notify = self.notify
+        errors = await send_all(
+            notify.channels[channel],
+            [message for message, _ in batch],
+            within=notify.settings.lease_seconds / 2,  # the lease must outlast the batch
+        )
+        return [
+            self._outcome(message, masked, error)
+            for (message, masked), error in zip(batch, errors, strict=True)
+        ]
+
+    def _outcome(
+        self, message: OutboundMessage, masked: str | None, error: BaseException | None
+    ) -> handlers.Outcome:
+        """What one send's result means for the notice and for its channel's breaker."""
+        now = self.notify.clock.now()
+        breaker = self.notify.breakers.of(message.channel)
+        if error is None:
+            breaker.succeeded()
+            return handlers.Outcome(message.notice_id, "delivered", masked=masked)
+        if isinstance(error, DeliveryError) and not error.tried:
+            return handlers.Outcome(message.notice_id, "released", until=now)
+        if not isinstance(error, DeliveryError):  # a bug costs one attempt, not a loop
+            error = DeliveryError("internal_error", type(error).__name__)
+            breaker.failed(now)
+        elif not error.permanent:
+            breaker.failed(now)
+        return handlers.Outcome(message.notice_id, "failed", error=error)
+
+    def _held_back(self, message: OutboundMessage) -> handlers.Outcome | None:
         """Quiet hours (SMS) and an open circuit put the notice back untried."""
         notify = self.notify
         now = notify.clock.now()
-        morning = notify.schedule(channel, now, audience=audience)
+        morning = notify.schedule(message.channel, now, audience=message.audience)
         if morning > now:
-            await handlers.defer(notify, notice_id=notice_id, until=morning, reason="quiet_hours")
-            return True
-        breaker = notify.breakers.of(channel)
+            return handlers.Outcome(
+                message.notice_id, "deferred", until=morning, note="quiet_hours"
+            )
+        breaker = notify.breakers.of(message.channel)
         if not breaker.allows(now):
-            await handlers.release(notify, notice_id=notice_id, until=breaker.reopens_at(now))
-            return True
-        return False
+            return handlers.Outcome(message.notice_id, "released", until=breaker.reopens_at(now))
+        return None
 
     def _count(self, notice: Notice | None) -> None:
         if notice is None:

@@ -22,6 +22,24 @@ async def get_notice(
     return await session.get(Notice, notice_id, with_for_update=for_update)
 
 
+async def notices_by_id(
+    session: AsyncSession, *, notice_ids: Sequence[str], pending: bool = False
+) -> dict[str, Notice]:
+    """These notices by id (with `pending`, only those still pending, locked for update)."""
+    query = select(Notice).where(col(Notice.id).in_(list(notice_ids)))
+    if pending:
+        query = query.where(Notice.status == "pending").with_for_update()
+    return {n.id: n for n in (await session.exec(query)).all()}
+
+
+async def cases_by_no(session: AsyncSession, *, case_nos: set[str]) -> dict[str, NoticeCase]:
+    """These cases by number."""
+    if not case_nos:
+        return {}
+    query = select(NoticeCase).where(col(NoticeCase.case_no).in_(sorted(case_nos)))
+    return {c.case_no: c for c in (await session.exec(query)).all()}
+
+
 async def find_notice(
     session: AsyncSession, *, case_no: str, notice_type: str, recipient_hash: str, step: str
 ) -> Notice | None:

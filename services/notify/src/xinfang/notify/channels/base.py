@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,9 +31,17 @@ class DeliveryError(Exception):
     carry the address in clear. A permanent error (the address is refused) is not retried.
     """
 
-    def __init__(self, reason: str, detail: str = "", *, permanent: bool = False) -> None:
+    def __init__(
+        self, reason: str, detail: str = "", *, permanent: bool = False, tried: bool = True
+    ) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason, self.detail, self.permanent = reason, detail, permanent
+        self.reason, self.detail, self.permanent, self.tried = reason, detail, permanent, tried
+
+
+def not_tried(message: OutboundMessage, why: str) -> DeliveryError:
+    """A message a batch left unsent (its connection broke or its time ran out): it goes back to
+    the queue without counting as a try."""
+    return DeliveryError("not_tried", f"{message.notice_id}: {why}", tried=False)
 
 
 class Channel(Protocol):
@@ -41,3 +50,14 @@ class Channel(Protocol):
     name: str
 
     async def send(self, message: OutboundMessage) -> None: ...
+
+
+async def send_all(
+    channel: Channel, messages: list[OutboundMessage], *, within: float
+) -> list[BaseException | None]:
+    """Send a batch: through the channel's `send_many` where it has one (e-mail: one connection
+    for the batch), else each message at once; what went wrong with each, None where sent."""
+    send_many = getattr(channel, "send_many", None)
+    if send_many is not None:
+        return list(await send_many(messages, within=within))
+    return list(await asyncio.gather(*(channel.send(m) for m in messages), return_exceptions=True))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 import aiosmtplib
 
 from xinfang.common.privacy import mask_email
-from xinfang.notify.channels.base import DeliveryError, OutboundMessage
+from xinfang.notify.channels.base import DeliveryError, OutboundMessage, not_tried
 
 
 def message_id(notice_id: str) -> str:
@@ -18,7 +20,7 @@ def message_id(notice_id: str) -> str:
 
 
 class EmailChannel:
-    """Sends each notice as one plain-text e-mail, on a connection of its own."""
+    """Sends each notice as one plain-text e-mail; a batch shares one connection."""
 
     name = "email"
 
@@ -42,21 +44,50 @@ class EmailChannel:
         return email
 
     async def send(self, message: OutboundMessage) -> None:
+        [error] = await self.send_many([message], within=self.timeout)
+        if error is not None:
+            raise error
+
+    async def send_many(
+        self, messages: list[OutboundMessage], *, within: float
+    ) -> list[DeliveryError | None]:
+        """Send in turn on one connection; what went wrong with each (None: accepted).
+
+        After a connection failure, or once `within` seconds have passed (the lease must outlast
+        the batch), the rest are left untried rather than sent late or to a dead server.
+        """
+        ends = time.monotonic() + within
+        smtp = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout)
+        results: list[DeliveryError | None] = []
         try:
-            await aiosmtplib.send(
-                self.build(message),
-                sender=self.sender,
-                recipients=[message.recipient],
-                hostname=self.host,
-                port=self.port,
-                timeout=self.timeout,
+            for message in messages:
+                if results and (not smtp.is_connected or time.monotonic() > ends):
+                    results.append(not_tried(message, "the batch's connection or time ran out"))
+                    continue
+                results.append(await self._send_on(smtp, message))
+        finally:
+            if smtp.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await smtp.quit()
+        return results
+
+    async def _send_on(
+        self, smtp: aiosmtplib.SMTP, message: OutboundMessage
+    ) -> DeliveryError | None:
+        try:
+            if not smtp.is_connected:
+                await smtp.connect()
+            await smtp.send_message(
+                self.build(message), sender=self.sender, recipients=[message.recipient]
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise _error("recipient_refused", exc, message, permanent=True) from exc
+            return _error("recipient_refused", exc, message, permanent=True)
         except aiosmtplib.SMTPResponseException as exc:
-            raise _error(f"smtp_{exc.code}", exc, message) from exc
+            return _error(f"smtp_{exc.code}", exc, message)
         except (aiosmtplib.SMTPException, OSError) as exc:  # refused, timed out, disconnected
-            raise _error("smtp_unavailable", exc, message) from exc
+            smtp.close()
+            return _error("smtp_unavailable", exc, message)
+        return None
 
 
 def _error(

@@ -21,11 +21,13 @@ from xinfang.common.events import (
     SupervisionOrderIssued,
 )
 from xinfang.notify.handlers.delivery import (
+    Outcome,
     claim_due_notices,
     defer,
     mark_printed,
     record_delivery,
     record_failure,
+    record_outcomes,
     release,
     resend,
 )
@@ -33,12 +35,14 @@ from xinfang.notify.handlers.events import EventHandler, on_received, on_step, o
 
 __all__ = [
     "EVENT_HANDLERS",
+    "Outcome",
     "claim_due_notices",
     "defer",
     "mark_printed",
     "open_contacts",
     "record_delivery",
     "record_failure",
+    "record_outcomes",
     "release",
     "resend",
 ]

@@ -6,6 +6,7 @@ kept as a `DeliveryAttempt`: the history the case's notices API shows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -38,53 +39,118 @@ async def claim_due_notices(notify: Notify, *, paused: list[str] | None = None) 
         )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed notice: `delivered`, `failed` (with the error), `deferred`
+    (quiet hours, until the morning) or `released` (untried, until `until`)."""
+
+    notice_id: str
+    kind: str
+    masked: str | None = None
+    error: DeliveryError | None = None
+    until: datetime | None = None
+    note: str = ""
+
+
+async def record_outcomes(notify: Notify, outcomes: list[Outcome]) -> list[Notice]:
+    """Record a batch's outcomes, and the events reporting them, in one transaction; returns the
+    notices delivered or failed (a notice settled already is skipped)."""
+    recorded: list[tuple[Notice, str]] = []
+    async with notify.db.transaction() as session:
+        notices = await repository.notices_by_id(
+            session, notice_ids=[o.notice_id for o in outcomes], pending=True
+        )
+        now = notify.clock.now()
+        for outcome in outcomes:
+            notice = notices.get(outcome.notice_id)
+            if notice is not None:
+                result = RECORD[outcome.kind](notify, session, notice, outcome, now)
+                recorded.append((notice, result))
+    for notice, result in recorded:
+        _log(notice, result)
+    return [n for n, result in recorded if result not in ("deferred", "released")]
+
+
 async def record_delivery(
     notify: Notify, *, notice_id: str, masked: str | None = None
 ) -> Notice | None:
     """Mark a sent notice delivered and emit `notice.delivered`; None if it was settled already."""
-    async with notify.db.transaction() as session:
-        notice = await _pending(session, notice_id)
-        if notice is None:
-            return None
-        now = notify.clock.now()
-        notice.status, notice.delivered_at, notice.locked_until = "delivered", now, None
-        notice.attempts += 1
-        notice.recipient_masked = masked or notice.recipient_masked
-        session.add(notice)
-        add_attempt(session, notice, result="delivered", now=now)
-        if notice.case_no:
-            event = NoticeDelivered(
-                case_no=notice.case_no,
-                notice_id=notice.id,
-                notice_type=notice.notice_type,
-                channel=notice.channel,
-                recipient_masked=notice.recipient_masked or "",
-                delivered_at=now,
-                audience=notice.audience,
-                template=notice.template,
-            )
-            add_event(session, event, source=notify.source, now=now)
-    log.info("notice_delivered", **about(notice))
-    return notice
+    done = await record_outcomes(notify, [Outcome(notice_id, "delivered", masked=masked)])
+    return done[0] if done else None
 
 
 async def record_failure(notify: Notify, *, notice_id: str, error: DeliveryError) -> Notice | None:
     """Count a failed try: retry with back-off, fall back to the next channel once this one is
     exhausted, or give up (dead letter) and emit `notice.failed`."""
-    async with notify.db.transaction() as session:
-        notice = await _pending(session, notice_id)
-        if notice is None:
-            return None
-        now = notify.clock.now()
-        tried = notice.channel
-        notice.attempts += 1
-        notice.round_attempts += 1
-        notice.last_error = f"{error.reason}: {error.detail}"[:1000]
-        notice.locked_until = None
-        result = _next_step(notify, session, notice, error=error, now=now)
-        add_attempt(session, notice, result=result, now=now, channel=tried)
-    log.warning(f"notice_{result}", **about(notice), reason=error.reason)
-    return notice
+    done = await record_outcomes(notify, [Outcome(notice_id, "failed", error=error)])
+    return done[0] if done else None
+
+
+def _delivered(
+    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+) -> str:
+    notice.status, notice.delivered_at, notice.locked_until = "delivered", now, None
+    notice.attempts += 1
+    notice.recipient_masked = outcome.masked or notice.recipient_masked
+    session.add(notice)
+    add_attempt(session, notice, result="delivered", now=now)
+    if notice.case_no:
+        event = NoticeDelivered(
+            case_no=notice.case_no,
+            notice_id=notice.id,
+            notice_type=notice.notice_type,
+            channel=notice.channel,
+            recipient_masked=notice.recipient_masked or "",
+            delivered_at=now,
+            audience=notice.audience,
+            template=notice.template,
+        )
+        add_event(session, event, source=notify.source, now=now)
+    return "delivered"
+
+
+def _failed(
+    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+) -> str:
+    error = outcome.error
+    assert error is not None
+    tried = notice.channel
+    notice.attempts += 1
+    notice.round_attempts += 1
+    notice.last_error = f"{error.reason}: {error.detail}"[:1000]
+    notice.locked_until = None
+    result = _next_step(notify, session, notice, error=error, now=now)
+    add_attempt(session, notice, result=result, now=now, channel=tried)
+    return result
+
+
+def _deferred(
+    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+) -> str:
+    assert outcome.until is not None
+    notice.next_attempt_at, notice.locked_until = outcome.until, None
+    session.add(notice)
+    add_attempt(session, notice, result="deferred", now=now, error=outcome.note)
+    return "deferred"
+
+
+def _released(
+    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+) -> str:
+    notice.next_attempt_at, notice.locked_until = outcome.until or now, None
+    session.add(notice)
+    return "released"
+
+
+RECORD = {"delivered": _delivered, "failed": _failed, "deferred": _deferred, "released": _released}
+
+
+def _log(notice: Notice, result: str) -> None:
+    if result == "delivered":
+        log.info("notice_delivered", **about(notice))
+    elif result not in ("deferred", "released"):
+        reason = (notice.last_error or "").split(":", 1)[0]
+        log.warning(f"notice_{result}", **about(notice), reason=reason)
 
 
 def _next_step(
@@ -115,22 +181,12 @@ def _next_step(
 
 async def defer(notify: Notify, *, notice_id: str, until: datetime, reason: str) -> None:
     """Put a claimed notice back untried until `until` (quiet hours), noting why."""
-    async with notify.db.transaction() as session:
-        notice = await _pending(session, notice_id)
-        if notice is None:
-            return
-        notice.next_attempt_at, notice.locked_until = until, None
-        session.add(notice)
-        add_attempt(session, notice, result="deferred", now=notify.clock.now(), error=reason)
+    await record_outcomes(notify, [Outcome(notice_id, "deferred", until=until, note=reason)])
 
 
 async def release(notify: Notify, *, notice_id: str, until: datetime) -> None:
     """Put a claimed notice back untried, without a trace (its channel's circuit is open)."""
-    async with notify.db.transaction() as session:
-        notice = await _pending(session, notice_id)
-        if notice is not None:
-            notice.next_attempt_at, notice.locked_until = until, None
-            session.add(notice)
+    await record_outcomes(notify, [Outcome(notice_id, "released", until=until)])
 
 
 async def resend(notify: Notify, *, notice_id: str) -> Notice | None:
