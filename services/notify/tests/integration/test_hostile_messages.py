@@ -34,7 +34,7 @@ async def target(
         yield t
 
 
-async def test_hostile_messages_on_every_consumed_subject_are_kept_aside_and_change_nothing(
+async def test_hostile_replayed_and_late_messages_change_nothing_and_good_ones_still_apply(
     target: hostile.Target, petitions: Any
 ) -> None:
     case_no = petitions.case_no()
@@ -46,10 +46,8 @@ async def test_hostile_messages_on_every_consumed_subject_are_kept_aside_and_cha
 
     await hostile.assault(target, good=petitions.envelope(received), applied=taken_in)
 
+    # The same events again (as after the stream's duplicate window), then late news.
 
-async def test_an_event_delivered_again_or_late_makes_no_second_notice(
-    target: hostile.Target, petitions: Any
-) -> None:
     case_no = petitions.case_no()
     received = petitions.envelope(petitions.received(case_no))
     routed = petitions.envelope(petitions.routed(case_no), time=received.time + timedelta(hours=1))

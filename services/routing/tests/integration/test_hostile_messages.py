@@ -36,7 +36,7 @@ async def placed(target: hostile.Target, case_no: str) -> list[str]:
         return list(rows.all())
 
 
-async def test_hostile_messages_on_every_consumed_subject_are_kept_aside_and_change_nothing(
+async def test_hostile_replayed_and_late_messages_change_nothing_and_good_ones_still_apply(
     target: hostile.Target,
     a_petition: Callable[..., PetitionReceived],
     envelope_of: Callable[[PetitionReceived], Envelope],
@@ -48,15 +48,10 @@ async def test_hostile_messages_on_every_consumed_subject_are_kept_aside_and_cha
 
     await hostile.assault(target, good=envelope_of(petition), applied=routed)
 
+    # The same events again (as after the stream's duplicate window), then late news.
 
-async def test_a_petition_delivered_again_or_late_is_not_routed_twice(
-    target: hostile.Target,
-    a_petition: Callable[..., PetitionReceived],
-    envelope_of: Callable[[PetitionReceived], Envelope],
-) -> None:
     received = envelope_of(a_petition())
     await hostile.replay(target, received)
-
-    await hostile.deliver(target, hostile.older(received))
+    await hostile.deliver(target, hostile.older(received))  # the same petition, late
 
     assert await placed(target, received.subject or "") == ["xinfang.petition.routed.v1"]

@@ -46,7 +46,7 @@ async def status_of(target: hostile.Target, case_no: str) -> str | None:
         return case.status if case else None
 
 
-async def test_hostile_messages_on_every_consumed_subject_are_kept_aside_and_change_nothing(
+async def test_hostile_replayed_and_late_messages_change_nothing_and_good_ones_still_apply(
     target: hostile.Target,
 ) -> None:
     petition = a_petition_received()
@@ -56,10 +56,8 @@ async def test_hostile_messages_on_every_consumed_subject_are_kept_aside_and_cha
 
     await hostile.assault(target, good=envelope_of(petition), applied=taken_in)
 
+    # The same events again (as after the stream's duplicate window), then late news.
 
-async def test_an_event_delivered_again_changes_nothing_and_a_late_one_moves_no_case_back(
-    target: hostile.Target,
-) -> None:
     received = a_petition_received()
     case_no = received.case_no
     routed = envelope_of(a_petition_routed(case_no=case_no), time=DEFAULT_TIME + timedelta(hours=1))

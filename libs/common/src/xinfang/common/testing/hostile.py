@@ -214,19 +214,22 @@ def _sample(name: str, annotation: Any) -> Any:
 def hostile_messages(
     subscription: Subscription, *, opens_cases: frozenset[str] = OPENS_CASES
 ) -> list[Hostile]:
-    """Every hostile message for every event type the subscription consumes."""
+    """What the runner must refuse whatever the type, once on each subscribed subject; then
+    what each consumed type's contract and handler must refuse."""
     consumed = consumed_types(subscription)
     others = [cls for cls in event_types().values() if cls not in consumed] or consumed
     messages: list[Hostile] = []
-    for i, cls in enumerate(consumed):
-        impostor = consumed[(i + 1) % len(consumed)] if len(consumed) > 1 else others[0]
-        messages += _for_type(cls, i, impostor=impostor, opens_cases=opens_cases)
+    for i, pattern in enumerate(subscription.spec.subjects):
+        on_it = [cls for cls in consumed if subject_matches(pattern, example(cls).nats_subject())]
+        assert on_it, f"{subscription.spec.durable}: no event type is published on {pattern}"
+        impostor = next((cls for cls in consumed if cls not in on_it), others[0])
+        messages += _on_subject(on_it[0], i, impostor=impostor)
+    for cls in consumed:
+        messages += _for_type(cls, opens_cases=opens_cases)
     return messages
 
 
-def _for_type(
-    cls: type[Event], i: int, *, impostor: type[Event], opens_cases: frozenset[str]
-) -> Iterator[Hostile]:
+def _on_subject(cls: type[Event], i: int, *, impostor: type[Event]) -> Iterator[Hostile]:
     event = example(cls)
     subject, data = event.nats_subject(), event.model_dump(mode="json")
     yield Hostile("malformed JSON", subject, MALFORMED[i % len(MALFORMED)])
@@ -234,22 +237,27 @@ def _for_type(
     yield _enveloped("broken envelope", subject, cls.TYPE, data, specversion="0.3", time=None)
     yield _enveloped("unknown type", subject, "xinfang.hostile.unheard_of.v1", data)
     yield _enveloped("unknown version", subject, cls.TYPE.removesuffix(".v1") + ".v2", data)
-    last = list(example_data(cls))[-1]
-    yield _enveloped("missing field", subject, cls.TYPE, _without(data, last))
-    yield _enveloped("invalid field", subject, cls.TYPE, data | {last: {"hostile": True}})
     other = example(impostor)
     yield _enveloped("another type on its subject", subject, impostor.TYPE, _dump(other))
     if issubclass(cls, CaseEvent):
         kind = "envelope about another case"
         yield _enveloped(kind, subject, cls.TYPE, data, subject_case=a_case_no())
+    padding = {"padding": "x" * MAX_EVENT_BYTES}
+    yield _enveloped("oversized", subject, cls.TYPE, data | padding, too_big=True)
+
+
+def _for_type(cls: type[Event], *, opens_cases: frozenset[str]) -> Iterator[Hostile]:
+    event = example(cls)
+    subject, data = event.nats_subject(), event.model_dump(mode="json")
+    last = list(example_data(cls))[-1]
+    yield _enveloped("missing field", subject, cls.TYPE, _without(data, last))
+    yield _enveloped("invalid field", subject, cls.TYPE, data | {last: {"hostile": True}})
     clear = _in_clear(data)
     if clear != data and _refused(cls, clear):  # only where the contract can tell
         yield _enveloped("personal data in clear", subject, cls.TYPE, clear)
     if issubclass(cls, CaseEvent) and cls.TYPE not in opens_cases:
         unknown = _dump(example(cls))
         yield _enveloped("unknown case", subject, cls.TYPE, unknown, may_be_ignored=True)
-    padding = {"padding": "x" * MAX_EVENT_BYTES}
-    yield _enveloped("oversized", subject, cls.TYPE, data | padding, too_big=True)
 
 
 def _enveloped(
@@ -348,7 +356,7 @@ async def snapshot(target: Target) -> dict[str, list[str]]:
         return await conn.run_sync(_dump_tables, dict(target.volatile))
 
 
-async def quiet_snapshot(target: Target, *, quiet: float = 0.5) -> dict[str, list[str]]:
+async def quiet_snapshot(target: Target, *, quiet: float = 0.2) -> dict[str, list[str]]:
     """A snapshot once background work (a dispatcher sending notices) has left it unchanged for
     `quiet` seconds."""
     last = await snapshot(target)
@@ -455,6 +463,9 @@ def _assert_covers(subscription: Subscription, messages: list[Hostile]) -> None:
         assert {"malformed JSON", "unknown type", "oversized"} <= kinds, (
             f"{subscription.spec.durable}: no hostile messages on {pattern}"
         )
+    for cls in consumed_types(subscription):
+        kinds = {m.kind for m in messages if m.subject == example(cls).nats_subject()}
+        assert "invalid field" in kinds, f"{subscription.spec.durable}: none of {cls.TYPE}"
 
 
 async def _assert_kept_aside(
