@@ -123,9 +123,10 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 async def drive(
-    system: System, db: Databases, args: argparse.Namespace, work: Path, primary: bool
+    system: System, db: Databases, args: argparse.Namespace, work: Path, primary: bool, scale: bool
 ) -> dict[str, Any]:
-    """Every phase of load on one running system."""
+    """Every phase of load on one running system; the ceilings and the profile on the first,
+    the scaling on the last."""
     figures: dict[str, Any] = {}
     if primary:
         figures["ceilings"] = await measure_ceilings(system, args, work)
@@ -140,15 +141,20 @@ async def drive(
     petitions = figures["saturation"]["accepted"] + figures["moderate"]["accepted"]
     figures["stream"] = await asyncio.to_thread(stream_figures, system, petitions)
     figures["replay"] = await asyncio.to_thread(replay, system, db, args)
-    if primary:
+    if scale:
         figures["scaling"] = (
-            await scaling(system, args, work)
+            await scaling(system, args, work, _headline(figures["saturation"]))
             if args.instances > 1
             else {"skipped": "--instances 1 (the default of --smoke)"}
         )
     if primary:
         figures["profile"] = await profile(system, args, work)
     return figures
+
+
+def _headline(phase: dict[str, Any]) -> dict[str, Any]:
+    """The rates a scaled run is compared with."""
+    return {k: phase[k] for k in ("post_per_s", "end_to_end_per_s", "accepted", "delivered")}
 
 
 def stream_figures(system: System, petitions: int) -> dict[str, Any]:
@@ -178,7 +184,9 @@ def replay(system: System, db: Databases, args: argparse.Namespace) -> dict[str,
     )
 
 
-async def scaling(system: System, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+async def scaling(
+    system: System, args: argparse.Namespace, work: Path, before: dict[str, Any]
+) -> dict[str, Any]:
     """Saturation again with `--instances` of every service (same databases, same stream)."""
     say(f"scaling: {args.instances} instances of each service")
     extra = [
@@ -194,7 +202,7 @@ async def scaling(system: System, args: argparse.Namespace, work: Path) -> dict[
         figures = await run_phase(system, load, work_dir=work, drain_timeout=args.drain_timeout)
     finally:
         system.kill(*extra)
-    return {"instances": args.instances, **figures}
+    return {"instances": args.instances, "one_instance": before, **figures}
 
 
 async def profile(system: System, args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -274,7 +282,9 @@ def _profile_tick(url: str, work: Path) -> dict[str, Any]:
 # --- a run per database -----------------------------------------------------------------------
 
 
-def run_database(db: Databases, args: argparse.Namespace, work: Path, primary: bool) -> dict:
+def run_database(
+    db: Databases, args: argparse.Namespace, work: Path, *, primary: bool, scale: bool
+) -> dict[str, Any]:
     """Everything on one kind of database."""
     say(f"== {db.kind}: starting nats-server, an SMTP server and the four services in {work}")
     with db.created_for([*SERVICES, "replay", "tick"]):
@@ -284,7 +294,7 @@ def run_database(db: Databases, args: argparse.Namespace, work: Path, primary: b
                 out = work / "profile" / f"{name}.pstats"
                 env.setdefault(name, {}).update(hotspots.cprofile_env(out))
         with System(work / "system", env=env) as system:
-            figures = asyncio.run(drive(system, db, args, work, primary))
+            figures = asyncio.run(drive(system, db, args, work, primary, scale))
         figures["supervision_tick"] = supervision_tick(db, args, work, primary)
     return figures
 
@@ -342,16 +352,20 @@ def main(argv: list[str] | None = None) -> int:
     }
     succeeded = False
     try:
-        sqlite = run_database(Databases("sqlite", work / "sqlite"), args, work / "sqlite", True)
-        report["ceilings"] = sqlite.pop("ceilings")
-        report["runs"]["sqlite"] = sqlite
         server = postgres_server() if args.postgres == "auto" else None
+        sqlite = Databases("sqlite", work / "sqlite")
+        run = run_database(sqlite, args, work / "sqlite", primary=True, scale=server is None)
+        report["ceilings"] = run.pop("ceilings")
+        report["runs"]["sqlite"] = run
         if server:
             pg = Databases("postgresql", work / "postgresql", server)
-            report["runs"]["postgresql"] = run_database(pg, args, work / "postgresql", False)
+            run = run_database(pg, args, work / "postgresql", primary=False, scale=True)
+            report["runs"]["postgresql"] = run
         else:
             report["runs"]["postgresql"] = {"skipped": "no PostgreSQL server reachable"}
-        for figures in report["runs"].values():
+        report["scaling"] = run.pop("scaling")  # measured on the last database
+        report["scaling"]["database"] = "postgresql" if server else "sqlite"
+        for figures in [*report["runs"].values(), {"scaling": report["scaling"]}]:
             with_ceiling_ratios(figures, report["ceilings"])
         report["aims"] = aims(report, tick_aim=args.tick_aim)
         report["machine"]["load_average_at_end"] = os.getloadavg()[0]

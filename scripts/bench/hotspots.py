@@ -113,6 +113,7 @@ def summarise_stacks(collapsed: str, top: int = TOP) -> dict[str, Any]:
     share of samples that found a thread at work rather than waiting."""
     own: Counter[str] = Counter()
     anywhere: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     samples = idle = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
@@ -124,6 +125,7 @@ def summarise_stacks(collapsed: str, top: int = TOP) -> dict[str, Any]:
             idle += int(count)
             continue
         own[frames[-1]] += int(count)
+        packages[_package(frames[-1])] += int(count)
         for frame in set(frames):
             anywhere[frame] += int(count)
     busy = samples - idle
@@ -132,6 +134,7 @@ def summarise_stacks(collapsed: str, top: int = TOP) -> dict[str, Any]:
         "busy_share": busy / samples if samples else 0.0,
         "self": _shares(own, busy, top),
         "total": _shares(anywhere, busy, top, skip_outer=True),
+        "by_package": _shares(packages, busy, top),
     }
 
 
@@ -162,6 +165,15 @@ def _shares(
 ) -> list[dict[str, Any]]:
     ranked = [(f, n) for f, n in counts.most_common() if not (skip_outer and _outer(f))]
     return [{"function": f, "share": n / samples if samples else 0.0} for f, n in ranked[:top]]
+
+
+def _package(frame: str) -> str:
+    """Who owns a frame's code: `xinfang.notify`, `sqlalchemy`, `asyncio`…"""
+    where = frame.rpartition(" (")[2]
+    parts = where.split("/")
+    if len(parts) == 1:
+        return "python"  # a module of the standard library's top level, or C
+    return ".".join(parts[:2]) if parts[0] == "xinfang" else parts[0]
 
 
 def _idle(function: str) -> bool:

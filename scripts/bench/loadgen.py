@@ -135,8 +135,9 @@ async def open_loop(load: Load, rate: float, duration: float, overload: int) -> 
         if delay > 0:
             await asyncio.sleep(delay)
         if load.waiting > overload:
+            stopped = time.perf_counter() - started
             await asyncio.gather(*tasks)
-            return time.perf_counter() - started
+            return stopped
         tasks.append(asyncio.create_task(load.post(Record(n, due))))
     await asyncio.gather(*tasks)
     return None

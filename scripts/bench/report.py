@@ -79,8 +79,7 @@ def table(report: dict[str, Any]) -> str:
     for kind, run in report["runs"].items():
         if "skipped" in run:
             lines.append(f"{kind}: skipped ({run['skipped']})")
-    if "skipped" not in runs.get("sqlite", {}).get("scaling", {"skipped": ""}):
-        lines += ["", *_scaling(runs["sqlite"])]
+    lines += ["", *_scaling(report["scaling"])]
     lines += ["", *_aims(report["aims"])]
     profile = runs.get("sqlite", {}).get("profile")
     if profile and not all(c["met"] for c in report["aims"]["checks"][:3]):
@@ -147,13 +146,17 @@ def _phase_rows(row: Any, phase: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _scaling(run: dict[str, Any]) -> list[str]:
-    one, more = run["saturation"], run["scaling"]
-    gain = more["end_to_end_per_s"] / one["end_to_end_per_s"] if one["end_to_end_per_s"] else 0
+def _scaling(scaling: dict[str, Any]) -> list[str]:
+    if "skipped" in scaling:
+        return [f"scaling: skipped ({scaling['skipped']})"]
+    one = scaling["one_instance"]
+    gain = scaling["end_to_end_per_s"] / one["end_to_end_per_s"] if one["end_to_end_per_s"] else 0
     return [
-        f"scaling, SQLite: {more['instances']} instances of each service at saturation",
-        f"  end to end {one['end_to_end_per_s']:,.1f} → {more['end_to_end_per_s']:,.1f} "
-        f"petitions/s (×{gain:.2f}); POST {one['post_per_s']:,.1f} → {more['post_per_s']:,.1f}/s",
+        f"scaling, {scaling['database']}: {scaling['instances']} instances of each service "
+        "at saturation, against one",
+        f"  end to end {one['end_to_end_per_s']:,.1f} → {scaling['end_to_end_per_s']:,.1f} "
+        f"petitions/s (×{gain:.2f}); POST {one['post_per_s']:,.1f} → "
+        f"{scaling['post_per_s']:,.1f}/s",
     ]
 
 
@@ -192,7 +195,11 @@ def _profile(profile: dict[str, Any], bottleneck: str | None) -> list[str]:
 
 
 def _top(found: dict[str, Any], count: int = PROFILE_LINES) -> list[str]:
-    lines = ["    own time:"]
+    packages = ", ".join(
+        f"{p['function']} {p['share']:.0%}" for p in found.get("by_package", [])[:6]
+    )
+    lines = [f"    by package: {packages}"] if packages else []
+    lines.append("    own time:")
     lines += [f"      {f['share']:>5.0%}  {f['function']}" for f in found["self"][:count]]
     lines.append("    including callees:")
     lines += [f"      {f['share']:>5.0%}  {f['function']}" for f in found["total"][:count]]

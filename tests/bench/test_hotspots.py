@@ -35,3 +35,8 @@ def test_the_total_names_the_callers_but_not_the_event_loop() -> None:
     total = {f["function"]: f["share"] for f in summarise_stacks(COLLAPSED)["total"]}
     assert total["apply_batch (xinfang/common/messaging/consumer.py:120)"] == 0.25
     assert not any("asyncio/" in function for function in total)
+
+
+def test_own_time_is_also_told_by_package() -> None:
+    packages = {p["function"]: p["share"] for p in summarise_stacks(COLLAPSED)["by_package"]}
+    assert packages == {"aiosqlite": 0.75, "json": 0.25}
