@@ -8,7 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from xinfang.common.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class ErrorMessage(BaseModel):
@@ -136,6 +141,33 @@ def _form_too_large(en: str) -> ErrorDetail:
     return ErrorDetail(code="form_too_large", field="body", message=ErrorMessage(zh=zh, en=en))
 
 
+_DATABASE_DOWN = ErrorDetail(
+    code="database_unavailable",
+    message=ErrorMessage(
+        zh="数据库暂时不可用，请稍后重试", en="database unavailable, try again shortly"
+    ),
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database refused or dropped the connection (restarting, unreachable): SQLSTATE class
+    08 (connection) or 57P (shutting down, starting up), a socket error, or a connection
+    SQLAlchemy invalidated. Not a bug in the request: the caller may try again."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in seen:
+        seen.append(link)
+        if isinstance(link, ConnectionError):
+            return True
+        if isinstance(link, DBAPIError) and link.connection_invalidated:
+            return True
+        if str(getattr(link, "sqlstate", "") or "").startswith(("08", "57P")):
+            return True
+        following = getattr(link, "orig", None) if isinstance(link, DBAPIError) else None
+        link = following or link.__cause__ or link.__context__
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error, ours, FastAPI's and Starlette's, answer in the one shape."""
 
@@ -156,6 +188,18 @@ def install_error_handlers(app: FastAPI) -> None:
         err = http_error(exc.status_code, en=str(exc.detail) if exc.detail else None)
         return _respond(exc.status_code, [err.detail])
 
+    async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc  # a real error: a 500 with its traceback in the log
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(
+            status_code=503,
+            content=ErrorBody(errors=[_DATABASE_DOWN]).model_dump(mode="json"),
+            headers={"Retry-After": "1"},
+        )
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(DBAPIError, on_database_down)
+    app.add_exception_handler(ConnectionError, on_database_down)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
