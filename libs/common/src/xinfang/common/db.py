@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +62,14 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
         callbacks.append(callback)
 
 
+def before_commit(session: AsyncSession, step: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run `step(session)` once, just before the caller's unit of work commits (bulk writes
+    gathered during the transaction)."""
+    steps = session.info.setdefault("before_commit", [])
+    if step not in steps:
+        steps.append(step)
+
+
 class Database:
     """One service's database: an engine, sessions, and `transaction()` as the unit of work."""
 
@@ -100,6 +108,8 @@ class Database:
         async with self._write_lock or nullcontext(), self._sessions() as session:
             try:
                 yield session
+                for step in session.info.pop("before_commit", []):
+                    await step(session)
                 await session.commit()
             except BaseException:
                 await session.rollback()

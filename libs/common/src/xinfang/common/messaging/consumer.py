@@ -15,8 +15,8 @@ from typing import Any
 import structlog
 from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import ValidationError
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import func, insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.clock import Clock
@@ -29,6 +29,8 @@ from xinfang.common.metrics import ServiceMetrics
 from xinfang.common.tracing import continue_trace, trace_id_of
 
 log = get_logger(__name__)
+
+INBOX = AppliedEvent.__table__  # type: ignore[attr-defined]
 
 Handler = Callable[[AsyncSession, Event, Envelope], Awaitable[None]]
 
@@ -118,7 +120,7 @@ class ConsumerRunner:
         started = time.perf_counter()
         try:
             async with self.db.transaction() as session:
-                results = [await self._apply(session, env, event) for _, env, event in parsed]
+                results = await self._apply(session, [(env, event) for _, env, event in parsed])
         except Exception:
             for item in parsed:
                 await self._apply_alone(*item)
@@ -136,27 +138,47 @@ class ConsumerRunner:
             await self._dead_letter(msg, env, exc)
             return None
 
-    async def _apply(self, session: AsyncSession, env: Envelope, event: Event) -> str:
-        if await session.get(AppliedEvent, (self.name, env.id)) is not None:
-            return "duplicate"
+    async def _apply(self, session: AsyncSession, items: list[tuple[Envelope, Event]]) -> list[str]:
+        """Apply each event not in the inbox yet, then record them all there in one statement."""
+        seen = await self._applied(session, [env.id for env, _ in items])
+        results, inbox = [], []
+        for env, event in items:
+            if env.id in seen:  # applied before, or earlier in this very batch
+                results.append("duplicate")
+                continue
+            seen.add(env.id)
+            results.append(await self._handle(session, env, event))
+            inbox.append(
+                {"consumer": self.name, "event_id": env.id, "applied_at": self.clock.now()}
+            )
+        if inbox:
+            await session.exec(insert(INBOX), params=inbox)  # type: ignore[call-overload]
+        return results
+
+    async def _applied(self, session: AsyncSession, event_ids: list[str]) -> set[str]:
+        query = select(AppliedEvent.event_id).where(
+            AppliedEvent.consumer == self.name, col(AppliedEvent.event_id).in_(event_ids)
+        )
+        return set((await session.exec(query)).all())
+
+    async def _handle(self, session: AsyncSession, env: Envelope, event: Event) -> str:
         handler = self.handlers.get(env.type)
+        if handler is None:
+            return "ignored"
         with structlog.contextvars.bound_contextvars(
             case_no=env.subject,
             event_id=env.id,
             event_type=env.type,
             trace_id=trace_id_of(continue_trace(env.traceparent)),
         ):
-            if handler is not None:
-                await handler(session, event, env)
-        session.add(AppliedEvent(consumer=self.name, event_id=env.id, applied_at=self.clock.now()))
-        await session.flush()
-        return "applied" if handler is not None else "ignored"
+            await handler(session, event, env)
+        return "applied"
 
     async def _apply_alone(self, msg: Any, env: Envelope, event: Event) -> None:
         started = time.perf_counter()
         try:
             async with self.db.transaction() as session:
-                result = await self._apply(session, env, event)
+                [result] = await self._apply(session, [(env, event)])
         except PoisonMessage as exc:
             await self._dead_letter(msg, env, exc)
         except Exception as exc:
