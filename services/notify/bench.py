@@ -1,7 +1,8 @@
 """Notify's throughput: notices rendered per second, and notices rendered and delivered per
 second to a local SMTP server (aiosmtpd, in this process), through the real dispatcher, the real
-e-mail channel and a SQLite database. No NATS: the steps are applied as the consumer applies a
-batch, one transaction per batch.
+e-mail channel and a SQLite database. No NATS: the steps go through the real consumer runner, one
+transaction per batch with the inbox. SQL statements are counted too (unlike time, they do not
+depend on how loaded the machine is).
 
     uv run python services/notify/bench.py [--count 500] [--batch 50]
 """
@@ -23,13 +24,9 @@ from aiosmtpd.controller import Controller
 
 from xinfang.common.clock import SystemClock
 from xinfang.common.crypto import Sealer
-from xinfang.common.events import (
-    AssignmentAccepted,
-    PetitionerRef,
-    PetitionReceived,
-    new_envelope,
-)
+from xinfang.common.events import AssignmentAccepted, PetitionerRef, PetitionReceived
 from xinfang.common.logging import configure_logging
+from xinfang.common.testing import benching
 from xinfang.common.testing.nats_server import free_port
 from xinfang.notify import templates
 from xinfang.notify.bootstrap import Notify, bootstrap
@@ -76,13 +73,14 @@ def steps(sealer: Sealer, count: int) -> list[Any]:
     return events
 
 
-async def apply_all(notify: Notify, events: list[Any], batch: int) -> None:
+async def apply_all(notify: Notify, events: list[Any], batch: int) -> float:
+    """Apply the steps through the consumer runner (inbox included); SQL statements per step."""
     [subscription] = notify.runtime.subscriptions
-    for start in range(0, len(events), batch):
-        async with notify.db.transaction() as session:
-            for event in events[start : start + batch]:
-                envelope = new_envelope(event, source="/bench", time=datetime.now(UTC))
-                await subscription.handlers[event.TYPE](session, event, envelope)
+    with benching.statements(notify.db) as seen:
+        await benching.apply_through_runner(
+            subscription, notify.db, benching.messages(events), batch=batch
+        )
+    return len(seen) / len(events)
 
 
 def render_rate(count: int) -> float:
@@ -122,20 +120,25 @@ async def main(count: int, batch: int) -> None:
         await notify.db.create_all()
         events = steps(Sealer([settings.notice_key]), count)
         started = time.perf_counter()
-        await apply_all(notify, events, batch)
+        per_step = await apply_all(notify, events, batch)
         planned = time.perf_counter()
-        while counter.received < count:
-            await notify.dispatcher.run_once()
+        with benching.statements(notify.db) as seen:
+            while counter.received < count:
+                await notify.dispatcher.run_once()
         finished = time.perf_counter()
         await notify.db.dispose()
     controller.stop()
     print(f"notify bench on {platform.python_implementation()} {platform.python_version()}")
     print(f"  templates rendered        {render_rate(5000):10.0f} notices/s")
     print(
-        f"  steps planned (SQLite)    {count / (planned - started):10.0f} cases/s (e-mail + portal)"
+        f"  steps planned (SQLite)    {count / (planned - started):10.0f} cases/s (e-mail + portal,"
+        f" {per_step:.1f} SQL statements per step)"
     )
     delivered_rate = count / (finished - planned)
-    print(f"  rendered and delivered    {delivered_rate:10.0f} e-mails/s  ({count} e-mails)")
+    print(
+        f"  rendered and delivered    {delivered_rate:10.0f} e-mails/s  ({count} e-mails,"
+        f" {len(seen) / count:.1f} SQL statements each)"
+    )
     print(f"  end to end                {count / (finished - started):10.0f} notices/s")
 
 

@@ -26,6 +26,7 @@ from xinfang.common.logging import configure_logging
 from xinfang.common.messaging.provision import StreamSpec, ensure_stream
 from xinfang.common.reference import load_categories, load_regions
 from xinfang.common.settings import REFERENCE_DIR
+from xinfang.common.testing import benching
 from xinfang.common.testing.builders import a_petition_received, envelope_of
 from xinfang.common.testing.nats_server import NatsServer
 
@@ -94,10 +95,11 @@ async def run(count: int, workdir: Path) -> None:
         app = create_app(settings)
         routing = app.state.routing
         async with app.router.lifespan_context(app):
-            started = time.perf_counter()
-            decided = await _wait(lambda: _decisions(routing) >= count)
-            published = await _wait(lambda: _published(routing) >= count)
-        _report(count, decided - started, published - started, routing)
+            with benching.statements(routing.db) as seen:
+                started = time.perf_counter()
+                decided = await _wait(lambda: _decisions(routing) >= count)
+                published = await _wait(lambda: _published(routing) >= count)
+        _report(count, decided - started, published - started, len(seen) / count)
     finally:
         server.stop()
 
@@ -121,13 +123,14 @@ async def _wait(done: object, within: float = 600.0) -> float:
     return time.perf_counter()
 
 
-def _report(count: int, decided: float, published: float, routing: object) -> None:
+def _report(count: int, decided: float, published: float, per_decision: float) -> None:
     print(f"routing bench: {count} petitions, SQLite, nats-server (JetStream, file storage)")
     print(
         f"  machine: {platform.machine()} {platform.system()}, python {platform.python_version()}"
     )
     print(f"  decisions:           {count / decided:8.1f} routing decisions/s ({decided:.2f} s)")
     print(f"  decided + published: {count / published:8.1f} decisions/s ({published:.2f} s)")
+    print(f"  SQL statements:      {per_decision:8.1f} per decision, relay and gauges included")
 
 
 def main() -> None:

@@ -53,6 +53,14 @@ async def find_notice(
     return (await session.exec(query)).first()
 
 
+async def notice_keys(session: AsyncSession, *, case_no: str) -> set[tuple[str, str, str]]:
+    """(notice type, recipient hash, step) of every notice the case has."""
+    query = select(Notice.notice_type, Notice.recipient_hash, Notice.step).where(
+        Notice.case_no == case_no
+    )
+    return {(t, r, s) for t, r, s in (await session.exec(query)).all()}
+
+
 async def notices_of_case(session: AsyncSession, *, case_no: str) -> list[Notice]:
     query = (
         select(Notice)

@@ -161,8 +161,10 @@ async def _add_notice(
 ) -> None:
     recipient_hash = keyed_hash(recipient.identity, key=notify.settings.hash_key)
     key = {"notice_type": plan.notice_type, "recipient_hash": recipient_hash, "step": plan.step}
-    if await repository.find_notice(session, case_no=case_no, **key) is not None:
+    told = await _notice_keys(session, case_no)
+    if tuple(key.values()) in told:
         return  # the step was told already: a redelivery, or the same step from another path
+    told.add(tuple(key.values()))
     now = notify.clock.now()
     channel = recipient.chain[0] if recipient.chain else "email"
     notice = Notice(
@@ -189,6 +191,15 @@ async def _add_notice(
         _deliver_in_portal(notify, session, notice, now=now)
     else:
         after_commit(session, notify.wakeup.set)
+
+
+async def _notice_keys(session: AsyncSession, case_no: str) -> set[tuple[str, str, str]]:
+    """The unique keys of the case's notices, read once per transaction and kept up to date by
+    `_add_notice`, so a step with several recipients costs one query, not one per recipient."""
+    known: dict[str, set[tuple[str, str, str]]] = session.info.setdefault("notice_keys", {})
+    if case_no not in known:
+        known[case_no] = await repository.notice_keys(session, case_no=case_no)
+    return known[case_no]
 
 
 def _deliver_in_portal(
