@@ -95,6 +95,15 @@ async def claim_due(session: AsyncSession, *, today: date, limit: int) -> list[A
     return list((await session.exec(statement)).all())  # type: ignore[call-overload]
 
 
+async def load_cases(session: AsyncSession, *, case_nos: set[str]) -> list[CaseRecord]:
+    """Bring these cases into the session in one query; while the caller holds the list,
+    `session.get` finds each without a query."""
+    if not case_nos:
+        return []
+    query = select(CaseRecord).where(col(CaseRecord.case_no).in_(sorted(case_nos)))
+    return list((await session.exec(query)).all())
+
+
 async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
     """Store the claimed rows' new values, in one executemany by primary key."""
     if changes:
@@ -224,7 +233,7 @@ async def overdue_by_department(session: AsyncSession) -> dict[str, int]:
     """How many cases are marked overdue, per responsible department."""
     query = (
         select(CaseRecord.department_code, func.count())
-        .where(col(CaseRecord.overdue).is_(True), col(CaseRecord.department_code).is_not(None))
+        .where(col(CaseRecord.overdue), col(CaseRecord.department_code).is_not(None))
         .group_by(CaseRecord.department_code)
     )
     return {str(code): int(n) for code, n in (await session.exec(query)).all()}

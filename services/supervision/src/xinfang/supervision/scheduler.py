@@ -212,7 +212,10 @@ class Scheduler:
             rows = await repository.claim_due(session, today=today, limit=self.batch)
             if not rows:
                 return False
+            expired = {row.case_no for row in rows if today > row.due_on}
+            cases = await repository.load_cases(session, case_nos=expired)  # held while firing
             changes = [await self.timers.fire(session, row, today, result) for row in rows]
+            del cases
             await repository.write_back(session, changes)
         return len(rows) == self.batch
 

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from xinfang.common.db import before_commit
 from xinfang.common.events import CaseStatusChanged, PoisonMessage
 from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision.domain import CaseStatus, ImpossibleTransition, TooEarly, move
 from xinfang.supervision.models import CaseRecord, TimelineEntry
 
+TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
+
 
 def note(session: AsyncSession, *, case_no: str, what: str, text: str, at: datetime) -> None:
-    """Add a line to the case's timeline."""
-    session.add(TimelineEntry(case_no=case_no, what=what[:40], text=text, at=at))
+    """Add a line to the case's timeline; a transaction's lines are inserted together, in order,
+    just before it commits."""
+    lines = session.info.setdefault("timeline_lines", [])
+    lines.append({"case_no": case_no, "what": what[:40], "text": text, "at": at})
+    before_commit(session, _insert_lines)
+
+
+async def _insert_lines(session: AsyncSession) -> None:
+    lines = session.info.pop("timeline_lines", [])
+    if lines:
+        await session.exec(insert(TIMELINE), params=lines)  # type: ignore[call-overload]
 
 
 async def case_of(session: AsyncSession, case_no: str, *, at: datetime) -> CaseRecord:
