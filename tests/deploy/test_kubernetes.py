@@ -88,3 +88,16 @@ def test_the_nats_chart_values_pin_2_15_cluster_of_three_and_fsync_always() -> N
     assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
     assert values["config"]["jetstream"]["merge"]["sync_interval"] == "always"
     assert values["config"]["merge"]["$include"].endswith("auth.conf")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_migrates_its_database_first_in_an_init_container_of_its_image(
+    service: str,
+) -> None:
+    pod = of_kind("Deployment")[service]["spec"]["template"]["spec"]
+    migrate = {c["name"]: c for c in pod["initContainers"]}["migrate"]
+    assert migrate["image"] == pod["containers"][0]["image"]
+    assert migrate["command"] == ["python", "-m", f"xinfang.{service}", "migrate"]
+    url = f"XINFANG_{service.upper()}_DATABASE_URL"
+    env = {e["name"]: e for e in migrate["env"]}
+    assert env[url]["valueFrom"]["secretKeyRef"] == {"name": "xinfang-secrets", "key": url}

@@ -1,17 +1,20 @@
 """Several instances of a service on one PostgreSQL database, as compose.cluster.yml and the
-Kubernetes Deployments run them: they must be able to start at the same moment."""
+Kubernetes Deployments run them: they must be able to start (and migrate) at the same moment."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import secrets
+import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
-from xinfang.common.db import Database
+from xinfang.common.db import SCHEMA_LOCK, Database
+from xinfang.common.migrations import heads
 
 PG_ADMIN = os.environ.get(
     "XINFANG_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -65,3 +68,47 @@ async def test_instances_starting_together_on_a_fresh_database_all_create_their_
         for db in databases:
             await db.engine.dispose()
     assert [r for r in results if isinstance(r, BaseException)] == []
+
+
+async def _waiting_for_the_schema_lock(connection: Any) -> int:
+    return int(
+        await connection.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        )
+    )
+
+
+async def test_two_processes_migrating_a_fresh_database_together_both_succeed(
+    fresh_database: str,
+) -> None:
+    import asyncpg
+
+    # The test holds the schema lock until both `migrate` processes wait for it, so they
+    # really run at the same moment; then each takes its turn.
+    dsn = fresh_database.replace("+asyncpg", "", 1)
+    holder = await asyncpg.connect(dsn)
+    await holder.execute("SELECT pg_advisory_lock($1)", SCHEMA_LOCK)
+    env = {**os.environ, "XINFANG_INTAKE_DATABASE_URL": fresh_database}
+    command = [sys.executable, "-m", "xinfang.intake", "migrate"]
+    processes = [
+        await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.PIPE)
+        for _ in range(2)
+    ]
+    try:
+        for _ in range(1200):
+            if await _waiting_for_the_schema_lock(holder) == 2:
+                break
+            assert all(p.returncode is None for p in processes), "a migrate process stopped early"
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the two migrate processes never waited for the schema lock")
+        await holder.execute("SELECT pg_advisory_unlock($1)", SCHEMA_LOCK)
+        errors = [(await asyncio.wait_for(p.communicate(), 120))[1] for p in processes]
+        assert [p.returncode for p in processes] == [0, 0], errors
+        versions = await holder.fetch("SELECT version_num FROM alembic_version_intake")
+        assert [row[0] for row in versions] == list(heads("intake"))
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+        await holder.close()

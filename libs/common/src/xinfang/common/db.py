@@ -16,7 +16,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# pg_advisory_xact_lock key serialising `create_all` between instances ("xinfang" as an int).
+# pg_advisory_xact_lock key serialising schema changes between instances ("xinfang" as an int).
 SCHEMA_LOCK = 0x78696E66616E67
 
 
@@ -90,7 +90,8 @@ class Database:
         self.outbox_signal = asyncio.Event()
 
     async def create_all(self, metadata: Any = SQLModel.metadata) -> None:
-        """Create the tables this process knows of (services have no migrations yet).
+        """Create the tables of `metadata` that are missing (tests and benchmarks; a service
+        migrates its database instead, `xinfang.common.migrations`).
 
         On PostgreSQL, instances starting together on a fresh database would race (both see a
         table missing; the second CREATE fails): a transaction-scoped advisory lock makes them

@@ -24,6 +24,7 @@ from xinfang.common.errors import ApiError, ErrorBody, http_error, install_error
 from xinfang.common.messaging.runtime import MessagingRuntime
 from xinfang.common.messaging.tables import DeadLetter
 from xinfang.common.metrics import ServiceMetrics
+from xinfang.common.migrations import prepare_schema
 from xinfang.common.settings import BaseServiceSettings
 from xinfang.common.tracing import continue_trace, trace_id_of
 
@@ -259,12 +260,13 @@ def build_app(
 ) -> FastAPI:
     """A service's FastAPI app with the shared middleware, error handlers and operations routes.
 
-    The lifespan creates tables, runs `on_startup` (reference data), then starts messaging.
+    The lifespan migrates the database to head (`xinfang.common.migrations`), runs `on_startup`
+    (reference data), then starts messaging.
     """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await db.create_all()
+        await prepare_schema(db, service=settings.service_name)
         if on_startup is not None:
             await on_startup()
         if settings.start_background:

@@ -8,6 +8,7 @@ import asyncio
 import sys
 from typing import TextIO
 
+from xinfang.common.migrations import prepare_schema
 from xinfang.intake.bootstrap import bootstrap
 from xinfang.intake.handlers import rotate_keys
 from xinfang.intake.settings import IntakeSettings
@@ -30,7 +31,7 @@ class ProgressBar:
 async def rotate(settings: IntakeSettings, *, out: TextIO) -> int:
     """Re-seal every sealed value with the first of `pii_keys`; older keys can then be dropped."""
     intake = bootstrap(settings)
-    await intake.db.create_all()
+    await prepare_schema(intake.db, service="intake")
     try:
         count = await rotate_keys(intake, progress=ProgressBar(out))
     finally:

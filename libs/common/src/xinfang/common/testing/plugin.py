@@ -22,6 +22,9 @@ from xinfang.common.testing.nats_server import NatsServer, free_port
 
 PG_URL_ENV = "XINFANG_TEST_PG_URL"
 
+# The shared migration tests assert in a library module: show their values like a test's own.
+pytest.register_assert_rewrite("xinfang.common.testing.migrations")
+
 T = TypeVar("T")
 
 
