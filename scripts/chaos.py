@@ -10,7 +10,7 @@ personal data in clear in the streams, the logs, what departments see, the webho
 databases. Prints the counts, the time to recover from each fault and the audit; exits 1 on any
 loss, duplicate or hit.
 
-    uv run python scripts/chaos.py [--petitions 300] [--pace 0.2] [--down 2]
+    uv run python scripts/chaos.py [--petitions 300] [--pace 0.5] [--down 2]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from proof import prove  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--petitions", type=int, default=300, help="at least this many")
-    parser.add_argument("--pace", type=float, default=0.2, help="seconds between two POSTs")
+    parser.add_argument("--pace", type=float, default=0.5, help="seconds between two POSTs")
     parser.add_argument("--down", type=float, default=2.0, help="seconds each part stays down")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()

@@ -14,7 +14,8 @@ import json
 import random
 import time
 import urllib.request
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +34,9 @@ FAULTS = (*SERVICES, "nats", "postgres")
 READY_SECONDS = 120.0
 FLOWING_SECONDS = 120.0
 QUIET_CHECKS = 5
+DRAIN_SECONDS = 300.0
+STEADY_BACKLOG = 20
+QUEUE = "xinfang_notify_queue_depth "
 RECIPIENTS = (
     Path(__file__).parents[2] / "services/notify/src/xinfang/notify/reference/recipients.json"
 )
@@ -43,11 +47,14 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class ChaosSettings:
     petitions: int = 300  # at least this many are posted, more while the faults last
-    pace: float = 0.2  # seconds between two POSTs
+    pace: float = 0.5  # seconds between two POSTs
     down: float = 2.0  # how long a killed part stays down
     calm: float = 3.0  # after the flow is back, before the next fault
     settle: float = 300.0  # how long the end may take to be complete
     measure_flow: bool = True  # wait, after each fault, for a new petition to go all the way
+    # Kill the next service while the last one is still starting (each is still killed and
+    # restarted in turn): a shorter run on a machine where a Python service takes long to start.
+    overlap: bool = False
     seed: int = 8
 
 
@@ -171,6 +178,7 @@ class Load:
     unknown: dict[int, str] = field(default_factory=dict)  # petition number → error
     refused: dict[int, str] = field(default_factory=dict)
     resent: int = 0
+    why_resent: Counter[str] = field(default_factory=Counter)  # "connection refused", "500" …
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
@@ -202,6 +210,7 @@ class Load:
                 self.refused[n] = f"{response.status_code} {response.text[:300]}"
                 return
             self.resent += 1
+            self.why_resent[str(response.status_code) if response else "connection refused"] += 1
             await asyncio.sleep(0.3)
 
 
@@ -337,6 +346,7 @@ class Recovery:
     restarted: float  # the part was started again (after `down` seconds away)
     ready: float  # every service answers /readyz with 200
     flowing: float | None  # a petition posted after the kill was registered, routed, notified
+    drained: float | None  # the backlog the fault left (messages, notices) is worked off
     posted_meanwhile: int  # petitions accepted between the kill and the restart
 
 
@@ -350,11 +360,16 @@ async def inject(
     await asyncio.sleep(settings.down)
     await asyncio.to_thread(chaos.restart, fault)
     restarted = time.perf_counter()
-    await asyncio.to_thread(chaos.system.wait_ready, *SERVICES, timeout=READY_SECONDS)
+    # Overlapping service faults: another service may be down on purpose meanwhile.
+    others = () if settings.overlap and fault in SERVICES else SERVICES
+    await asyncio.to_thread(chaos.system.wait_ready, *others, timeout=READY_SECONDS)
     ready = time.perf_counter()
-    flowing = await first_flowing(api, load, since=killed) if settings.measure_flow else None
+    flowing = drained = None
+    if settings.measure_flow:
+        flowing = await first_flowing(api, load, since=killed)
+        drained = await until_drained(chaos.system, since=killed)
     meanwhile = sum(killed <= a.posted_at <= restarted for a in load.accepted)
-    return Recovery(fault, restarted - killed, ready - killed, flowing, meanwhile)
+    return Recovery(fault, restarted - killed, ready - killed, flowing, drained, meanwhile)
 
 
 async def first_flowing(api: Api, load: Load, *, since: float) -> float | None:
@@ -367,6 +382,31 @@ async def first_flowing(api: Api, load: Load, *, since: float) -> float | None:
                 return time.perf_counter() - since
         await asyncio.sleep(0.25)
     return None
+
+
+async def until_drained(system: System, *, since: float) -> float | None:
+    """Seconds from `since` until no service consumer and no notice queue holds more than the
+    steady load keeps there (so the next fault is measured on its own); None if never."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(backlog, system) <= STEADY_BACKLOG:
+            return time.perf_counter() - since
+        await asyncio.sleep(0.5)
+    return None
+
+
+def backlog(system: System) -> int:
+    """The largest of: each service consumer's pending and unacknowledged messages, notify's
+    queue of notices waiting to be delivered."""
+    consumers = [
+        c.get("num_pending", 0) + c.get("num_ack_pending", 0)
+        for c in system.consumers()
+        if not c["name"].startswith("dept-")
+    ]
+    with urllib.request.urlopen(f"{system.url('notify')}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    queue = [float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(QUEUE)]
+    return int(max([*consumers, *queue, 0]))
 
 
 async def _has_deadlines(api: Api, case: Accepted) -> bool:
@@ -407,12 +447,9 @@ async def run_chaos(chaos: ChaosSystem, settings: ChaosSettings, api: Api) -> Ch
     watch = asyncio.create_task(report_progress(chaos, load, departments, started))
     recoveries: list[Recovery] = []
     try:
-        await until(lambda: len(load.accepted) >= 10, within=60)
-        for fault in chaos.faults:
-            chaos.progress(f"-- fault: kill {fault}")
-            recoveries.append(await inject(chaos, api, load, fault, settings))
-            chaos.progress(f"   {describe(recoveries[-1])}")
-            await asyncio.sleep(settings.calm)
+        warm = min(10, max(3, settings.petitions // 4))
+        await until(lambda: len(load.accepted) >= warm, within=60)
+        recoveries = await inject_each(chaos, api, load, settings)
         load.stop.set()
         await tasks[0]  # the last POST, and as many as `settings.petitions` at least
         chaos.progress(
@@ -430,6 +467,33 @@ async def run_chaos(chaos: ChaosSystem, settings: ChaosSettings, api: Api) -> Ch
     return ChaosRun(
         settings, chaos.faults, load, departments, recoveries, time.perf_counter() - started
     )
+
+
+async def inject_each(
+    chaos: ChaosSystem, api: Api, load: Load, settings: ChaosSettings
+) -> list[Recovery]:
+    """Every fault in turn; with `overlap`, the services' faults overlap their restarts."""
+    recoveries: list[Recovery] = []
+    starting: list[asyncio.Task[Recovery]] = []
+    for fault in chaos.faults:
+        chaos.progress(f"-- fault: kill {fault}")
+        if settings.overlap and fault in SERVICES:
+            starting.append(asyncio.create_task(inject(chaos, api, load, fault, settings)))
+            await asyncio.sleep(settings.down + 1.0)  # killed, down, being restarted: next one
+            continue
+        recoveries += await _reported(chaos, asyncio.gather(*starting))
+        starting = []
+        recoveries += await _reported(chaos, inject(chaos, api, load, fault, settings))
+        await asyncio.sleep(settings.calm)
+    return recoveries + await _reported(chaos, asyncio.gather(*starting))
+
+
+async def _reported(chaos: ChaosSystem, injecting: Awaitable[Any]) -> list[Recovery]:
+    done = await injecting
+    done = done if isinstance(done, list) else [done]
+    for recovery in done:
+        chaos.progress(f"   {describe(recovery)}")
+    return done
 
 
 def finished(load: Load, departments: Departments) -> bool:
@@ -503,8 +567,9 @@ async def report_progress(
 
 def describe(recovery: Recovery) -> str:
     flowing = "-" if recovery.flowing is None else f"{recovery.flowing:.1f} s"
+    drained = "-" if recovery.drained is None else f"{recovery.drained:.1f} s"
     return (
         f"{recovery.fault}: restarted after {recovery.restarted:.1f} s, ready after "
-        f"{recovery.ready:.1f} s, flowing after {flowing} "
+        f"{recovery.ready:.1f} s, flowing after {flowing}, backlog drained after {drained} "
         f"({recovery.posted_meanwhile} accepted while down)"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import audit as pd
@@ -9,7 +10,7 @@ from chaos import ChaosRun, ChaosSettings, ChaosSystem, department_codes, descri
 from petitions import Api
 from tally import Tally, take
 
-RECOVERY_ROW = "{:<26} {:>7} {:>7} {:>8} {:>10}"
+RECOVERY_ROW = "{:<26} {:>7} {:>7} {:>8} {:>8} {:>10}"
 
 
 @dataclass
@@ -20,11 +21,12 @@ class Outcome:
     tally: Tally
     audit: pd.Audit
     backend: str
+    load_average: tuple[float, float]  # the machine's 1-minute load average at start and end
 
     @property
     def failed(self) -> bool:
         never = self.run.settings.measure_flow and any(
-            r.flowing is None for r in self.run.recoveries
+            r.flowing is None or r.drained is None for r in self.run.recoveries
         )
         return self.tally.failed or bool(self.audit.hits) or never
 
@@ -33,18 +35,19 @@ class Outcome:
         verdict = "FAILED" if self.failed else "nothing lost or duplicated, no personal data seen"
         run = self.run
         size = f"{len(run.load.petitions)} petitions, {run.seconds:.0f} s"
-        head = f"chaos on {self.backend}: {size}; {verdict}"
+        machine = f"load average {self.load_average[0]:.1f} → {self.load_average[1]:.1f}"
+        head = f"chaos on {self.backend}: {size} ({machine}); {verdict}"
         return "\n".join([head, self.tally.table(), recovery_table(run), self.audit.table()])
 
 
 def recovery_table(run: ChaosRun) -> str:
-    """Seconds from each kill to the restart, to every service ready, to a new petition through."""
-    lines = [
-        RECOVERY_ROW.format("fault (kill -9, restart)", "down", "ready", "flowing", "meanwhile")
-    ]
+    """Seconds from each kill to the restart, to every service ready, to a new petition through,
+    to the backlog worked off; and the petitions accepted while the part was down."""
+    head = ("fault (kill -9, restart)", "down", "ready", "flowing", "drained", "meanwhile")
+    lines = [RECOVERY_ROW.format(*head)]
     for r in run.recoveries:
-        flowing = f"{r.flowing:.1f}s" if r.flowing is not None else "-"
-        row = (r.fault, f"{r.restarted:.1f}s", f"{r.ready:.1f}s", flowing, r.posted_meanwhile)
+        times = [f"{t:.1f}s" if t is not None else "-" for t in (r.flowing, r.drained)]
+        row = (r.fault, f"{r.restarted:.1f}s", f"{r.ready:.1f}s", *times, r.posted_meanwhile)
         lines.append(RECOVERY_ROW.format(*row))
     return "\n".join(lines)
 
@@ -53,6 +56,7 @@ async def prove(chaos: ChaosSystem, settings: ChaosSettings) -> Outcome:
     """Run the faults under load, then count and audit."""
     assert chaos.system is not None
     system = chaos.system
+    load_before = os.getloadavg()[0]
     codes = department_codes()
     await pd.provision_department_feeds(system.nats.url, codes)
     async with Api(system) as api:
@@ -72,7 +76,7 @@ async def prove(chaos: ChaosSystem, settings: ChaosSettings) -> Outcome:
         await pd.scan_database(audit, name, url)
     for r in run.recoveries:
         chaos.progress(f"   {describe(r)}")
-    return Outcome(run, tally, audit, chaos.backend)
+    return Outcome(run, tally, audit, chaos.backend, (load_before, os.getloadavg()[0]))
 
 
 def database_urls(chaos: ChaosSystem) -> dict[str, str]:

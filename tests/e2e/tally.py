@@ -101,7 +101,7 @@ def count_registrations(tally: Tally, run: ChaosRun, events: list[dict[str, Any]
         f"{len(run.load.petitions)} petitions posted: {len(run.load.accepted)} answered 201, "
         f"{len(unknown)} cut off mid-request ({sum(t == 1 for t in unknown.values())} of them "
         f"registered), {len(run.load.refused)} refused, {run.load.resent} POSTs sent again "
-        f"(connection refused or 5xx)"
+        f"({', '.join(f'{why} ×{n}' for why, n in run.load.why_resent.items()) or 'none'})"
     )
     return {case for n in accepted | set(unknown) for case in by_number[n]}
 
