@@ -23,7 +23,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import jwt
@@ -31,6 +31,8 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from xinfang.common.auth import ALGORITHM, ISSUER, SERVICES, Role, issue_token
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,30 @@ class Call:
     files: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     bearer: bool = True
+    used: Callable[[], None] | None = None  # told when the call succeeded (2xx, 3xx)
 
 
 Probe = Callable[[Who], Awaitable[Call]]
 
-FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+class Fresh(Generic[T]):
+    """What a probe acts on (a case in some state), made anew only after a call succeeded on
+    it. A refused call must change nothing, so the next caller reuses the same one; a refusal
+    that did change it shows up as the next allowed caller's wrong answer."""
+
+    def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
+        self._make = make
+        self._value: T | None = None
+
+    async def get(self) -> T:
+        """The current one, made first if there is none."""
+        if self._value is None:
+            self._value = await self._make()
+        return self._value
+
+    def used(self) -> None:
+        """A call succeeded on it: the next caller gets a new one."""
+        self._value = None
 
 
 def route_keys(app: FastAPI) -> set[str]:
@@ -198,6 +219,8 @@ class Matrix:
         probe = self.probes.get(route)
         call = await probe(who) if probe else default_call(route, self.values)
         response = await send(client, call, who)
+        if call.used is not None and response.status_code < 400:
+            call.used()
         if response.status_code != expected:
             return f"expected {expected}, got {response.status_code} {response.text[:160]!r}"
         if expected in (401, 403) and _api_answer(route, response):
