@@ -168,7 +168,7 @@ def _shares(
 
 
 def _package(frame: str) -> str:
-    """Who owns a frame's code: `xinfang.notify`, `sqlalchemy`, `asyncio`…"""
+    """Who owns a frame's code: `notify`, `sqlalchemy`, `asyncio`… (its first path part)."""
     where = frame.rpartition(" (")[2]
     parts = where.split("/")
     if len(parts) == 1:

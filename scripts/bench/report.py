@@ -14,6 +14,7 @@ STAGE_SERVICE = {
     "notices delivered": "notify",
 }
 PROFILE_LINES = 10
+COLUMN = 26
 
 
 def aims(report: dict[str, Any], *, tick_aim: float) -> dict[str, Any]:
@@ -103,10 +104,10 @@ def _ceilings(c: dict[str, float]) -> list[str]:
 
 def _flow(runs: dict[str, dict[str, Any]]) -> list[str]:
     kinds = list(runs)
-    header = f"{'':<42}" + "".join(f"{k:>20}" for k in kinds)
+    header = f"{'':<42}" + "".join(f"{k:>{COLUMN}}" for k in kinds)
 
     def row(label: str, get: Any) -> str:
-        return f"  {label:<40}" + "".join(f"{_cell(get, runs[k]):>20}" for k in kinds)
+        return f"  {label:<40}" + "".join(f"{_cell(get, runs[k]):>{COLUMN}}" for k in kinds)
 
     any_run = next(iter(runs.values()))
     sat, mod = any_run["saturation"]["load"], any_run["moderate"]["load"]
@@ -114,7 +115,7 @@ def _flow(runs: dict[str, dict[str, Any]]) -> list[str]:
     lines += _phase_rows(row, "saturation")
     lines.append(f"fixed rate ({mod['rate']:g}/s open loop, {mod['duration_s']:g} s)")
     lines.append(row("rate sustained", lambda r: "yes" if r["moderate"]["sustained"] else "NO"))
-    lines.append(row("stopped: overloaded after s", lambda r: r["moderate"]["overloaded_after_s"]))
+    lines.append(row("offering stopped, overloaded after s", _overloaded))
     lines += _phase_rows(row, "moderate")
     lines.append("stages at saturation, per s (of ceiling)")
     for stage in STAGE_SERVICE:
@@ -228,6 +229,11 @@ def _stage(rate: dict[str, float]) -> str:
 def _replayed(run: dict[str, Any]) -> str:
     r = run["replay"]
     return f"{r['events']:,} of {r['events_in_stream']:,}"
+
+
+def _overloaded(run: dict[str, Any]) -> str | None:
+    after = run["moderate"]["overloaded_after_s"]
+    return None if after is None else f"{after:.1f}"
 
 
 def _per_petition(run: dict[str, Any]) -> str:
