@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-# The harness is shared with scripts/bench.py, which imports it by path too.
+# The harness is shared with scripts/bench/, which imports it by path too.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import System

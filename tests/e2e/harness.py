@@ -1,6 +1,6 @@
 """The whole of xinfang in a temporary directory: a real nats-server, an SMTP server that keeps
 every message, and the four services as processes on free ports. Used by the e2e tests and by
-`scripts/bench.py`.
+`scripts/bench/`.
 
     with System(tmp_path) as system:     # starts everything and waits for every /readyz
         system.kill("routing")           # SIGKILL, as a crash would
