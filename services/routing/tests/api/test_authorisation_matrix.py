@@ -291,15 +291,18 @@ async def test_a_department_lists_and_reads_only_its_own_cases_never_an_accusati
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
 
-        async def seen_by(department: str) -> tuple[set[str], str, int]:
+        async def seen_by(department: str) -> tuple[set[str], str, tuple[int, int]]:
             token = good_token(
                 secret=app.state.jwt_secret, roles=[Role.HANDLER], department=department
             )
             bearer = {"Authorization": f"Bearer {token}"}
+            cookie = {"Cookie": f"{TOKEN_COOKIE}={token}"}
             listed = await client.get("/api/v1/workbench/assignments", headers=bearer)
-            page = await client.get("/workbench", headers={"Cookie": f"{TOKEN_COOKIE}={token}"})
+            page = await client.get("/workbench", headers=cookie)
             read = await client.get(f"/api/v1/assignments/{against_a}", headers=bearer)
-            return {a["case_no"] for a in listed.json()}, page.text, read.status_code
+            opened = await client.get(f"/workbench/{against_a}", headers=cookie)
+            reads = (read.status_code, opened.status_code)
+            return {a["case_no"] for a in listed.json()}, page.text, reads
 
         listed_a, page_a, accusation_read_by_a = await seen_by(DEPT_A)
         listed_b, page_b, _ = await seen_by(DEPT_B)
@@ -309,4 +312,4 @@ async def test_a_department_lists_and_reads_only_its_own_cases_never_an_accusati
     assert of_b not in listed_a and of_b not in page_a
     assert of_a not in listed_b and of_a not in page_b
     assert against_a not in listed_a and against_a not in page_a
-    assert accusation_read_by_a == 404
+    assert accusation_read_by_a == (404, 404)
