@@ -10,7 +10,9 @@ caller, each cell the status that caller must get::
 lacks); `check_matrix` sends every cell's request to the real app (in-process, its real database)
 and lists each cell whose status differs. A route needing a path value or a body gets a probe:
 a function from the caller to the request to send, which may first create what the request acts
-on (a fresh case per call keeps one caller's success from changing another's answer).
+on; `Fresh` makes a new one only after a caller succeeded on the last, so one caller's success
+never changes another's answer. Refusals (401, 403) must carry the one error shape, except on a
+page that shows the error itself and on Open311, which has its own.
 
 The petitioner columns carry a petitioner-role token and hold a query code: that of the case the
 probes act on (`own-code`) or that of another case (`other-code`). Every column calls from its
@@ -37,28 +39,28 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Column:
-    """One kind of caller: its roles, its department (handlers) and which query code it holds."""
+    """One kind of caller: its roles, its department (handlers) and which query code it holds
+    ("own": the case's, "other": another case's)."""
 
     name: str
     roles: tuple[Role, ...] = ()
     department: str | None = None
-    code: str | None = None  # "own" or "other"
-    legend: str = ""
+    code: str | None = None
 
 
 def columns(dept_a: str, dept_b: str) -> list[Column]:
     """The callers of every matrix; department A's handler acts on A's cases, B's must not."""
     return [
-        Column("anon", legend="no token"),
-        Column("own-code", (Role.PETITIONER,), code="own", legend="petitioner, the case's code"),
-        Column("other-code", (Role.PETITIONER,), code="other", legend="petitioner, another code"),
+        Column("anon"),
+        Column("own-code", (Role.PETITIONER,), code="own"),
+        Column("other-code", (Role.PETITIONER,), code="other"),
         Column("clerk", (Role.CLERK,)),
-        Column("dept-A", (Role.HANDLER,), dept_a, legend=f"handler of {dept_a}"),
-        Column("dept-B", (Role.HANDLER,), dept_b, legend=f"handler of {dept_b}"),
-        Column("superv", (Role.SUPERVISOR,), legend="supervisor"),
+        Column("dept-A", (Role.HANDLER,), dept_a),
+        Column("dept-B", (Role.HANDLER,), dept_b),
+        Column("superv", (Role.SUPERVISOR,)),
         Column("leader", (Role.LEADER,)),
         Column("admin", (Role.ADMIN,)),
-        Column("oper", (Role.OPERATOR,), legend="operator"),
+        Column("oper", (Role.OPERATOR,)),
     ]
 
 
@@ -202,8 +204,8 @@ class Matrix:
     async def check(self, table_text: str) -> list[str]:
         """Every cell whose answer differs from the table, as a readable line each."""
         table = parse_table(table_text)
-        if unknown := set(table.columns) - set(self.columns):
-            return [f"unknown columns {sorted(unknown)}"]
+        if table.columns != list(self.columns):
+            return [f"the columns must be every caller, in order: {' | '.join(self.columns)}"]
         wrong = []
         for index, column in enumerate(table.columns):
             who = self.who(column)
