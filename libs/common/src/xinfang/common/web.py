@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +29,8 @@ from xinfang.common.migrations import prepare_schema
 from xinfang.common.settings import BaseServiceSettings
 from xinfang.common.tracing import continue_trace, trace_id_of
 
+# A refused body is read and dropped up to this much past the limit before the answer.
+DRAIN_BYTES = 8 * 1024 * 1024
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in ERROR_STATUSES
@@ -65,12 +68,27 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            if int(declared) <= self.limit + DRAIN_BYTES:
+                await self._drain(receive)
             await send_error(send, self._too_large())
             return
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
             await send_error(send, nul_error("path" if "\x00" in scope["path"] else "query"))
             return
         await _LimitedRequest(self, receive, send, _nul_pattern(scope)).run(scope)
+
+    async def _drain(self, receive: Receive, budget: int = 0) -> None:
+        """Read and drop what is left of a refused body, up to DRAIN_BYTES and the deadline:
+        a client that sends its whole body before reading (most do) would otherwise meet a
+        closed connection instead of the answer. A bigger body is cut off unread."""
+        deadline = asyncio.get_running_loop().time() + (self.timeout or 10.0)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(deadline):
+                while budget <= DRAIN_BYTES:
+                    message = await receive()
+                    budget += len(message.get("body", b""))
+                    if message["type"] != "http.request" or not message.get("more_body"):
+                        return
 
     def _too_large(self) -> ApiError:
         return http_error(413, field="body", en=f"request body exceeds {self.limit} bytes")
@@ -107,6 +125,8 @@ class _LimitedRequest:
             return await self._refuse(self.limit._too_slow())
         self.size += len(message.get("body", b""))
         if self.size > self.limit.limit:
+            if message.get("more_body"):
+                await self.limit._drain(self.receive, self.size - self.limit.limit)
             return await self._refuse(self.limit._too_large())
         if self.nul is not None:
             seen, self.tail = self.tail + message.get("body", b""), b""
@@ -165,22 +185,39 @@ async def read_form(request: Request) -> FormData:
     return await request.form(**request.app.state.form_limits)
 
 
-def _observe(metrics: ServiceMetrics) -> Callable[[Request, Any], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Any) -> Response:
-        traceparent = continue_trace(request.headers.get("traceparent"))
+class Observe:
+    """Per request: continue the trace (bound to the logs, echoed in `traceparent`), count and
+    time it by route. Plain ASGI: `BaseHTTPMiddleware` ran each request in a task group of its
+    own, which cost more than most routes."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"traceparent")
+        traceparent = continue_trace(given.decode("latin-1") if given else None)
         structlog.contextvars.bind_contextvars(trace_id=trace_id_of(traceparent))
-        started = time.perf_counter()
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [*message.get("headers", []), (b"traceparent", traceparent.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
         try:
-            response: Response = await call_next(request)
+            await self.app(scope, receive, sending)
         finally:
             structlog.contextvars.unbind_contextvars("trace_id", "case_no")
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
-        response.headers["traceparent"] = traceparent
-        return response
-
-    return middleware
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method, elapsed = scope["method"], time.perf_counter() - started
+            self.metrics.http_requests.labels(method, route, str(status)).inc()
+            self.metrics.http_latency.labels(method, route).observe(elapsed)
 
 
 class DeadLetterPublic(BaseModel):
@@ -290,7 +327,7 @@ def build_app(
     app.state.jwt_audience = settings.service_name  # tokens must name this service
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.middleware("http")(_observe(metrics))
+    app.add_middleware(Observe, metrics=metrics)
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.http_body_timeout_seconds
     )
