@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
+import structlog.testing
 from nats.js.api import DeliverPolicy
 from sqlalchemy import update
 from sqlmodel import Field, SQLModel, col, select
@@ -214,6 +215,25 @@ async def test_a_redelivered_event_is_applied_once(db, js):
     assert len(await effects(db, envelope.subject)) == 1
     assert runner.metrics.messages.labels(runner.name, "duplicate")._value.get() == 2
     await stop(task)
+
+
+async def test_an_event_without_a_handler_is_acked_as_ignored_with_a_log_line(db, js):
+    runner = a_runner(db, js, durable=a_durable())
+    runner.handlers = {}  # subscribed to the subject, but no use for its type
+    task = await start(runner)
+    envelope = envelope_of(a_petition_received())
+    with structlog.testing.capture_logs() as logs:
+        await publish(js, envelope)
+        ignored = runner.metrics.messages.labels(runner.name, "ignored")
+        await eventually(lambda: _at_least(ignored, 1))
+    await stop(task)
+    assert await effects(db, envelope.subject) == []
+    [line] = [x for x in logs if x["event"] == "event_ignored"]
+    assert line["event_type"] == envelope.type and line["reason"] == "no handler"
+
+
+async def _at_least(counter, n: int) -> bool:
+    return counter._value.get() >= n
 
 
 async def test_a_malformed_message_is_dead_lettered_and_the_consumer_goes_on(db, js):

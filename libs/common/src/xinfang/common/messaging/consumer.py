@@ -192,6 +192,8 @@ class ConsumerRunner:
         self.metrics.handler_latency.labels(self.name).observe(elapsed)
         if result == "applied":
             log.debug("event_applied", consumer=self.name, event_type=env.type, case_no=env.subject)
+        elif result == "ignored":  # delivered by a wide filter; this service has no use for it
+            log.info("event_ignored", consumer=self.name, event_type=env.type, reason="no handler")
 
     async def _retry_or_give_up(self, msg: Any, env: Envelope, exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered
