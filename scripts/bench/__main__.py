@@ -208,7 +208,7 @@ async def scaling(
 async def profile(system: System, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """The four services sampled while the saturation load runs (last: it leaves a backlog)."""
     say(f"profile: the services under saturation load for {args.profile_seconds:g} s")
-    pids = {name: system._processes[name].pid for name in SERVICES}  # the harness's processes
+    pids = {name: system.pid(name) for name in SERVICES}
     outs = {name: work / "profile" / f"{name}.pstats" for name in SERVICES}
     profiler = hotspots.Profiler(pids, work / "profile", outs)
     load = Load("profile", args.profile_seconds, 4 * PHASE_NUMBERS, concurrency=args.concurrency)

@@ -175,6 +175,10 @@ class System:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def pid(self, name: str) -> int:
+        """Process id of a service (for a profiler to attach to)."""
+        return self._processes[name].pid
+
     def wait_ready(self, *names: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Wait until every named service answers GET /readyz with 200."""
         deadline = time.monotonic() + timeout
