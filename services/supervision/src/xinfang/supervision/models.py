@@ -58,7 +58,10 @@ class CaseRecord(SQLModel, table=True):
 
     __tablename__ = "supervision_case"  # type: ignore[assignment]
 
-    __table_args__ = (Index("ix_sv_case_cluster", "region_code", "category_code", "received_on"),)
+    __table_args__ = (
+        Index("ix_sv_case_cluster", "region_code", "category_code", "received_on"),
+        Index("ix_sv_case_overdue", "overdue", "department_code"),  # the scheduler's gauge
+    )
 
     case_no: str = Field(primary_key=True, max_length=32)
     status: str | None = Field(default=None, max_length=24, index=True)
