@@ -96,3 +96,22 @@ async def test_the_same_petitioner_twice_in_one_batch_is_flagged_as_a_repeat(app
         later = await session.get(Petition, second.case_no)
         people = (await session.exec(select(func.count()).select_from(Petitioner))).one()
     assert later is not None and later.repeat_of == first.case_no and people == 2
+
+
+async def test_each_registration_of_a_batch_carries_its_own_requests_trace(client, app):
+    traces = [f"{n:032x}" for n in range(1, 9)]
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/petitions",
+                json=_varied(n),
+                headers={"traceparent": f"00-{trace}-{n:016x}-01"},
+            )
+            for n, trace in enumerate(traces)
+        )
+    )
+
+    async with app.state.intake.db.reading() as session:
+        rows = (await session.exec(select(OutboxEvent))).all()
+    trace_of = {row.case_no: (row.traceparent or "").split("-")[1] for row in rows}
+    assert [trace_of[r.json()["case_no"]] for r in responses] == traces

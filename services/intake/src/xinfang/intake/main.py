@@ -20,8 +20,13 @@ class JsonBodyLimit:
         self.app, self.limited = app, BodyLimit(app, limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-        if scope["type"] == "http" and not content_type.startswith(b"multipart/"):
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        # A body declared within the limit needs no second count: the server delivers no more
+        # than its Content-Length, and the app-wide BodyLimit inside still reads it all.
+        declared = headers.get(b"content-length", b"")
+        within = declared.isdigit() and int(declared) <= self.limited.limit
+        if scope["type"] == "http" and not multipart and not within:
             await self.limited(scope, receive, send)
             return
         await self.app(scope, receive, send)

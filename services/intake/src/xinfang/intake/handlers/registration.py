@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from xinfang.common.crypto import keyed_hash
 from xinfang.common.logging import get_logger
+from xinfang.common.tracing import continue_trace, current_traceparent, trace_id_of
 from xinfang.intake import domain, repository
 from xinfang.intake.domain import detection
 from xinfang.intake.domain.identity import normalise_id_number
@@ -40,6 +41,7 @@ class Registration:
     refs: list[str]  # each petitioner's pseudonymous reference
     matching: frozenset[str]  # those the repeat rules match on (named or identified people)
     query_code: str
+    traceparent: str | None  # the request's: its events carry it, not the batch's first one
 
 
 async def register_petition(
@@ -53,7 +55,9 @@ async def register_petition(
     await _check_attachments(intake, cmd)
     refs = [petitioner_ref(intake, p) for p in cmd.petitioners]
     named = [r for r, p in zip(refs, cmd.petitioners, strict=True) if p.name or p.id_number]
-    registration = Registration(cmd, clerk, refs, frozenset(named), domain.new_query_code())
+    registration = Registration(
+        cmd, clerk, refs, frozenset(named), domain.new_query_code(), current_traceparent()
+    )
     return await intake.registrations.submit(registration)
 
 
@@ -113,17 +117,21 @@ async def _write(intake: Intake, batch: list[Registration]) -> list[PetitionCrea
             closed_after=now - timedelta(days=s.review_window_days),
         )
         for serial, registration in zip(serials, batch, strict=True):
+            continue_trace(registration.traceparent)
             case = _new_case(intake, registration, domain.case_number(day, serial), earlier, now)
             add_case(intake, session, rows, case)
             cases.append(case)
             # A later petition of the same batch sees this one as earlier, as if sequential.
             earlier.append(_as_earlier(intake, registration, case))
         await rows.insert(session)
-    for case in cases:
+    for case, registration in zip(cases, batch, strict=True):
         _count(intake, case)
-        refused = case.found.refusal is not None
         log.info(
-            "petition_registered", case_no=case.case_no, channel=case.cmd.channel, refused=refused
+            "petition_registered",
+            case_no=case.case_no,
+            channel=case.cmd.channel,
+            refused=case.found.refusal is not None,
+            trace_id=trace_id_of(registration.traceparent),
         )
     return [_created(case) for case in cases]
 
