@@ -1,30 +1,30 @@
 """Fault injection under load (`make chaos`; a shorter run is an e2e test): the whole system on a
 PostgreSQL of its own while petitions keep coming and departments answer them; each service is
-SIGKILLed in turn, then nats-server, then PostgreSQL is crashed; each is restarted. The counts
-(`tally.py`) and the personal-data audit (`audit.py`) are taken at the end.
+SIGKILLed in turn, then nats-server, then PostgreSQL is crashed; each is restarted. The actors
+are in `actors.py`; `proof.py` adds the counts (`tally.py`) and the personal-data audit
+(`audit.py`) at the end:
 
     with ChaosSystem(root, progress=print) as chaos:
-        result = asyncio.run(run_chaos(chaos, ChaosSettings(petitions=40)))
+        outcome = asyncio.run(prove(chaos, ChaosSettings(petitions=40)))
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 import urllib.request
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
+from actors import Departments, Load, petition_maker
 from harness import SERVICES, System, token
 from hooks import WebhookReceiver
-from petitions import DEADLINE_KINDS, Accepted, Api, a_petition, registration_mails
+from petitions import DEADLINE_KINDS, Accepted, Api, registration_mails
 from postgres import LocalPostgres
 
 from xinfang.common.auth import Role
@@ -146,193 +146,6 @@ class ChaosSystem:
             self.pg.start()
         else:
             self.system.start(fault)
-
-
-# --- the load ---------------------------------------------------------------------------------
-
-
-def resident_id(n: int) -> str:
-    """A valid resident ID number (GB 11643 check digit), different for each `n`."""
-    first17 = f"369901{19700101 + (n % 28) + 100 * (n // 28 % 12):08d}{n % 1000:03d}"
-    weights = [2 ** (17 - i) % 11 for i in range(17)]
-    return (
-        first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
-    )
-
-
-@dataclass
-class Load:
-    """Posts petitions at a steady pace until stopped (and at least `minimum` of them).
-
-    A POST that never reached intake (connection refused) or that intake answered with a 5xx is
-    sent again; one cut off mid-way has an unknown outcome and is not sent again (that would be
-    the client's duplicate, not the system's): the counts find out whether it was registered.
-    """
-
-    api: Api
-    minimum: int
-    pace: float
-    make: Callable[[int], dict[str, Any]]
-    petitions: list[dict[str, Any]] = field(default_factory=list)
-    accepted: list[Accepted] = field(default_factory=list)
-    unknown: dict[int, str] = field(default_factory=dict)  # petition number → error
-    refused: dict[int, str] = field(default_factory=dict)
-    resent: int = 0
-    why_resent: Counter[str] = field(default_factory=Counter)  # "connection refused", "500" …
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def run(self) -> None:
-        n = 0
-        while n < self.minimum or not self.stop.is_set():
-            started = time.monotonic()
-            self.petitions.append(self.make(n))
-            await self.post(n, self.petitions[n])
-            n += 1
-            await asyncio.sleep(max(0.0, self.pace - (time.monotonic() - started)))
-
-    async def post(self, n: int, petition: dict[str, Any]) -> None:
-        while True:
-            posted_at = time.perf_counter()
-            try:
-                response = await self.api.post(petition)
-            except httpx.ConnectError:
-                response = None
-            except httpx.HTTPError as error:
-                self.unknown[n] = repr(error)
-                return
-            if response is not None and response.status_code == 201:
-                body = response.json()
-                self.accepted.append(
-                    Accepted(body["case_no"], body["query_code"], petition, posted_at)
-                )
-                return
-            if response is not None and response.status_code < 500:
-                self.refused[n] = f"{response.status_code} {response.text[:300]}"
-                return
-            self.resent += 1
-            self.why_resent[str(response.status_code) if response else "connection refused"] += 1
-            await asyncio.sleep(0.3)
-
-
-def petition_maker(
-    categories: list[str], regions: list[str], seed: int
-) -> Callable[[int], dict[str, Any]]:
-    """Petitions with the demo city's categories and regions, each petitioner with an ID."""
-    pick = random.Random(seed)
-
-    def make(n: int) -> dict[str, Any]:
-        petition = a_petition(
-            n, category_code=pick.choice(categories), region_code=pick.choice(regions)
-        )
-        petition["petitioners"][0] |= {"id_type": "resident_id", "id_number": resident_id(n)}
-        return petition
-
-    return make
-
-
-# --- the departments --------------------------------------------------------------------------
-
-ANSWER = {
-    "request": "请求依法处理",
-    "facts_and_reasons": "经核查，反映情况属实，已责令整改。",
-    "outcome": "supported",
-    "legal_basis": "《信访工作条例》第三十二条",
-}
-
-
-@dataclass
-class Departments:
-    """Each department's handler, through routing's workbench as a person would: read the case,
-    accept it, answer it and, for a 交办 case, file the completion report. Every response is
-    kept for the personal-data audit."""
-
-    system: System
-    codes: list[str]
-    client: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
-    done: dict[str, set[str]] = field(default_factory=dict)  # case → actions done
-    owners: dict[str, str] = field(default_factory=dict)  # case → its department
-    modes: dict[str, str] = field(default_factory=dict)  # case → forward or assign
-    to_report: dict[str, str] = field(default_factory=dict)  # 交办 case → its department
-    responses: list[tuple[str, str]] = field(default_factory=list)  # (where, body)
-    failures: int = 0
-
-    def bearer(self, code: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(Role.HANDLER, department=code)}"}
-
-    async def run(self) -> None:
-        """Rounds over every department, forever (cancel to stop)."""
-        gate = asyncio.Semaphore(4)
-
-        async def one(code: str) -> None:
-            async with gate:
-                try:
-                    await self.work(code)
-                except httpx.HTTPError:
-                    self.failures += 1  # routing is down: next round
-
-        while True:
-            await asyncio.gather(*(one(code) for code in self.codes))
-            await asyncio.sleep(0.5)
-
-    async def work(self, code: str) -> None:
-        rows = await self.call(code, "GET", "/workbench/assignments?open_only=true") or []
-        for row in rows:
-            if row["department_code"] == code:
-                await self.handle(code, row)
-        for case_no in [c for c, d in self.to_report.items() if d == code]:
-            report = {"summary": "已办结，当事人已签收处理意见书。"}
-            if await self.act(code, case_no, "completion-report", report) is not None:
-                del self.to_report[case_no]
-
-    async def handle(self, code: str, row: dict[str, Any]) -> None:
-        case_no = row["case_no"]
-        self.modes[case_no], self.owners[case_no] = row["mode"], code
-        status = row["status"]
-        if status == "assigned":
-            await self.call(code, "GET", f"/workbench/assignments/{case_no}")
-            status = "accepted" if await self.act(code, case_no, "accept") is not None else status
-        if status == "accepted" and await self.act(code, case_no, "answer", ANSWER) is not None:
-            if row["mode"] == "assign":
-                self.to_report[case_no] = code
-
-    async def act(
-        self, code: str, case_no: str, action: str, body: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
-        """POST a workbench action; the answer, or None if it must be tried again. A 409
-        (already done: our earlier call went through though its answer was lost) counts as done."""
-        path = f"/workbench/assignments/{case_no}/{action}"
-        try:
-            answer = await self.call(code, "POST", path, body)
-        except Conflict:
-            answer = {}
-        if answer is not None:
-            self.done.setdefault(case_no, set()).add(action)
-        return answer
-
-    async def call(self, code: str, method: str, path: str, body: Any = None) -> Any:
-        url = f"{self.system.url('routing')}/api/v1{path}"
-        response = await self.client.request(method, url, json=body, headers=self.bearer(code))
-        self.responses.append((f"{method} {path} as {code}", response.text))
-        if response.status_code == 409:
-            raise Conflict(response.text)
-        if response.status_code != 200:
-            self.failures += 1
-            return None
-        return response.json()
-
-    async def pages(self) -> None:
-        """Each department's workbench page and a few of its case pages, for the audit."""
-        for code in sorted(set(self.owners.values())):
-            async with httpx.AsyncClient(base_url=self.system.url("routing"), timeout=10) as web:
-                await web.post("/signin", data={"token": self.bearer(code)["Authorization"][7:]})
-                cases = [c for c, owner in self.owners.items() if owner == code][:3]
-                pages = ["/workbench", *[f"/workbench/{c}" for c in cases]]
-                for path in pages:
-                    self.responses.append((f"page {path} as {code}", (await web.get(path)).text))
-
-
-class Conflict(Exception):
-    """routing answered 409: the step was already taken."""
 
 
 # --- the faults -------------------------------------------------------------------------------
@@ -457,7 +270,7 @@ async def run_chaos(chaos: ChaosSystem, settings: ChaosSettings, api: Api) -> Ch
         )
         await until(lambda: finished(load, departments), within=settings.settle)
         chaos.progress("-- every case answered; waiting for the system to fall quiet")
-        await quiet(chaos, api, within=settings.settle)
+        await quiet(chaos, within=settings.settle)
     finally:
         for task in (*tasks, watch):
             task.cancel()
@@ -502,9 +315,9 @@ def finished(load: Load, departments: Departments) -> bool:
     return answered >= len(load.accepted) and not departments.to_report
 
 
-async def quiet(chaos: ChaosSystem, api: Api, *, within: float) -> None:
-    """Until no consumer has anything pending and nothing new reaches the stream, the SMTP server
-    or the webhook receiver for a few seconds (notices still being sent, webhooks retried)."""
+async def quiet(chaos: ChaosSystem, *, within: float) -> None:
+    """Until no service consumer has anything pending and nothing new reaches the stream, the
+    SMTP server or the webhook receiver for a few seconds (notices sent, webhooks retried)."""
     assert chaos.system is not None
     system = chaos.system
     deadline = time.monotonic() + within
@@ -513,9 +326,14 @@ async def quiet(chaos: ChaosSystem, api: Api, *, within: float) -> None:
         await asyncio.sleep(1.0)
         now = (stream_last_seq(system), len(system.mails), len(chaos.receiver.deliveries))
         # The departments' feeds fill until the audit reads them: only the services' count.
-        busy = [line for line in api.busy_consumers() if not line.startswith("dept-")]
+        busy = [c for c in await asyncio.to_thread(system.consumers) if _busy(c)]
         calm = calm + 1 if now == last and not busy else 0
         last = now
+
+
+def _busy(consumer: dict[str, Any]) -> bool:
+    pending = consumer.get("num_pending", 0) + consumer.get("num_ack_pending", 0)
+    return bool(pending) and not consumer["name"].startswith("dept-")
 
 
 def stream_last_seq(system: System) -> int:

@@ -32,6 +32,7 @@ class Tally:
     notes: list[str] = field(default_factory=list)
     kpi_problems: list[str] = field(default_factory=list)
     kpi_departments: int = 0
+    notices_waiting: int = 0  # notify still holds them pending (a lease or a retry running)
 
     def count(self, row: str, key: Any, times: int) -> None:
         self.rows.setdefault(row, {})[key] = times
@@ -186,7 +187,9 @@ def count_notices(
     for case, view in views.items():
         for notice in view.notices:
             nid = notice["id"]
-            tally.count("notify: notice delivered", nid, int(notice["status"] == "delivered"))
+            what = f"{nid} ({notice['notice_type']} by {notice['channel']}: {notice['status']})"
+            tally.notices_waiting += notice["status"] == "pending"
+            tally.count("notify: notice delivered", what, int(notice["status"] == "delivered"))
             tally.count("notice.delivered event", nid, delivered_events[nid])
             if notice["channel"] == "email":
                 expected_mails[(case, notice["notice_type"])] += 1
