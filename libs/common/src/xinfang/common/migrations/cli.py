@@ -17,7 +17,13 @@ from alembic import command
 from alembic.config import CommandLine
 
 from xinfang.common.db import Database
-from xinfang.common.migrations import alembic_config, generate_revision, prepare_schema
+from xinfang.common.migrations import (
+    alembic_config,
+    current_revision,
+    generate_revision,
+    heads,
+    prepare_schema,
+)
 
 
 def add_migration_commands(commands: Any) -> None:
@@ -45,8 +51,11 @@ def run_migration_command(args: argparse.Namespace, *, service: str, database_ur
     if args.command == "migrate" and args.sql:
         command.upgrade(alembic_config(service, url=database_url), "head", sql=True)
     elif args.command == "migrate":
-        asyncio.run(_migrate(database_url, service))
-        print(f"{service}: database at head", file=sys.stderr)
+        revision = asyncio.run(_migrate(database_url, service))
+        print(
+            f"{service}: database at revision {revision} (head {heads(service)[0]})",
+            file=sys.stderr,
+        )
     elif args.command == "revision":
         path = generate_revision(service, args.message)
         print(path or f"{service}: the models match the migrations, nothing to write")
@@ -54,10 +63,11 @@ def run_migration_command(args: argparse.Namespace, *, service: str, database_ur
         _alembic(service, database_url, args.alembic_args)
 
 
-async def _migrate(database_url: str, service: str) -> None:
+async def _migrate(database_url: str, service: str) -> str | None:
     db = Database(database_url)
     try:
         await prepare_schema(db, service=service)
+        return await current_revision(db, service=service)
     finally:
         await db.dispose()
 
