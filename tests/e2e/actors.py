@@ -148,10 +148,23 @@ class Departments:
         for row in rows:
             if row["department_code"] == code:
                 await self.handle(code, row)
+        await self.follow_up(code, open_cases={row["case_no"] for row in rows})
         for case_no in [c for c, d in self.to_report.items() if d == code]:
             report = {"summary": "已办结，当事人已签收处理意见书。"}
             if await self.act(code, case_no, "completion-report", report) is not None:
                 del self.to_report[case_no]
+
+    async def follow_up(self, code: str, *, open_cases: set[str]) -> None:
+        """A case answered though our call's answer was lost (routing killed after its commit)
+        is no longer open: read where it stands, as a handler would after a failed click."""
+        for case_no in [c for c, d in self.owners.items() if d == code and c not in open_cases]:
+            if "answer" in self.done.get(case_no, set()):
+                continue
+            row = await self.call(code, "GET", f"/workbench/assignments/{case_no}")
+            if row and row["status"] in ("answered", "completed"):
+                self.done.setdefault(case_no, set()).add("answer")
+                if row["status"] == "answered" and row["mode"] == "assign":
+                    self.to_report[case_no] = code
 
     async def handle(self, code: str, row: dict[str, Any]) -> None:
         case_no = row["case_no"]
