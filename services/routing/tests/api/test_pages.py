@@ -91,3 +91,24 @@ async def test_a_clerk_sees_the_queue_with_deadlines_and_assigns_from_the_page(
         "C_CIVIL",
         "分流员指定：民政事项",
     )
+
+
+async def test_a_workbench_form_with_too_many_fields_is_refused_with_400_and_changes_nothing(
+    client: httpx.AsyncClient,
+    route: Route,
+    a_petition: Callable[..., PetitionReceived],
+    bearer: Bearer,
+) -> None:
+    petition = a_petition(region_code="369901", category_code="140201")
+    await route(petition)
+    signed_in(client, bearer(Role.HANDLER, department="D01_HOUSING"))
+    flood = {f"f{n}": "x" for n in range(500)}  # over the app's MAX_FORM_FIELDS (200)
+
+    refused = await client.post(f"/workbench/{petition.case_no}/accept", data=flood)
+    page = await client.get(f"/workbench/{petition.case_no}")
+    accepted = await client.post(f"/workbench/{petition.case_no}/accept", data={})
+
+    [error] = refused.json()["errors"]
+    assert (refused.status_code, error["code"], error["field"]) == (400, "form_too_large", "body")
+    assert page.status_code == 200
+    assert accepted.status_code == 303

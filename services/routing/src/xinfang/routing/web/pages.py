@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from xinfang.common.auth import Principal, Role, token_principal
 from xinfang.common.errors import ApiError
+from xinfang.common.web import read_form
 from xinfang.routing import schemas
 from xinfang.routing.api.assignments import department_cases, visible
 from xinfang.routing.api.deps import TOKEN_COOKIE, RoutingDep, _as_handler, page_principal
@@ -99,7 +100,7 @@ async def case_action(
         return _back("/signin", request)
     handler = _as_handler(principal)
     command, model = _ACTIONS[action]
-    form = {k: v for k, v in (await request.form()).items() if v != ""}
+    form = {k: v for k, v in (await read_form(request)).items() if v != ""}
     try:
         kwargs = {"command": model.model_validate(form)} if model else {}
         await command(routing=routing, principal=handler, case_no=case_no, **kwargs)
@@ -138,7 +139,7 @@ async def triage_assign(
         return _back("/signin?next=/triage", request)
     if not principal.has_any(Role.CLERK, Role.SUPERVISOR, Role.ADMIN):
         raise ApiError(403, "forbidden", "仅分流员可使用分流队列", "clerks only")
-    form = dict(await request.form())
+    form = dict(await read_form(request))
     try:
         command = schemas.TriageAssign.model_validate(form)
         await admin.assign_from_triage(
