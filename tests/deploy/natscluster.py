@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -149,8 +147,8 @@ class ClusterSystem(System):
         asyncio.run(self._provision())
         self._start_smtp()
         self.start(*SERVICES)
-        # After the first instances: instances starting together on a fresh PostgreSQL database
-        # race in create_all (test_multi_instance.py).
+        # The second instances once the first are ready: the test watches two instances share
+        # work, not a start-up race (test_multi_instance.py covers instances migrating together).
         self.start(*self.second)
         return self
 
@@ -160,22 +158,6 @@ class ClusterSystem(System):
 
     def consumers(self) -> list[dict[str, Any]]:
         return self.cluster.consumers()
-
-    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
-        service, _, instance = name.partition("-")
-        if not instance:
-            return super()._spawn(name)
-        self.log_path(name).parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path(name).open("ab") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", f"xinfang.{service}", "serve"],
-                cwd=self.root,
-                env=self._env(name),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
 
     def _env(self, name: str) -> dict[str, str]:
         service, _, instance = name.partition("-")

@@ -69,8 +69,10 @@ async def _step(
     return petition
 
 
-async def on_routed(session: AsyncSession, event: Event, envelope: Envelope) -> None:
-    assert isinstance(event, PetitionRouted)
+async def on_placed(session: AsyncSession, event: Event, envelope: Envelope) -> None:
+    """Routed or transferred: a timeline step, and the department unless a later placing
+    already came (events may arrive out of order)."""
+    assert isinstance(event, PetitionRouted | AssignmentTransferred)
     late = await _placed_later(session, event.case_no, envelope)
     petition = await _step(
         session, envelope, event.case_no, {"department": event.department_name}, "routed"
@@ -93,19 +95,6 @@ async def on_accepted(session: AsyncSession, event: Event, envelope: Envelope) -
     await _step(
         session, envelope, event.case_no, {"department": petition.department_name}, "accepted"
     )
-
-
-async def on_transferred(session: AsyncSession, event: Event, envelope: Envelope) -> None:
-    assert isinstance(event, AssignmentTransferred)
-    late = await _placed_later(session, event.case_no, envelope)
-    petition = await _step(
-        session, envelope, event.case_no, {"department": event.department_name}, "routed"
-    )
-    if not late:
-        petition.department_code, petition.department_name = (
-            event.department_code,
-            event.department_name,
-        )
 
 
 async def on_extension(session: AsyncSession, event: Event, envelope: Envelope) -> None:
@@ -193,10 +182,10 @@ async def on_notice(session: AsyncSession, event: Event, envelope: Envelope) -> 
 
 
 CASE_VIEW_HANDLERS = {
-    PetitionRouted.TYPE: on_routed,
+    PetitionRouted.TYPE: on_placed,
     PetitionTriaged.TYPE: on_triaged,
     AssignmentAccepted.TYPE: on_accepted,
-    AssignmentTransferred.TYPE: on_transferred,
+    AssignmentTransferred.TYPE: on_placed,
     ExtensionDecided.TYPE: on_extension,
     CaseAnswered.TYPE: on_answered,
     CaseStatusChanged.TYPE: on_status,
