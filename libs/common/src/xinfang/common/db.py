@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -48,11 +49,25 @@ def _prepare_sqlite(engine: AsyncEngine, url: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        _use_wal(cursor)
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _use_wal(cursor: Any, attempts: int = 100) -> None:
+    # Switching a fresh file to WAL needs its exclusive lock, and SQLite fails at once instead of
+    # waiting when another connection is switching or writing (instances starting together on
+    # a new database): wait a moment and look again; once the file is in WAL nothing is locked.
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02)
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
