@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, event, text
-from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import DateTime, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common import sqlite
 
 # pg_advisory_xact_lock key serialising schema changes between instances ("xinfang" as an int).
 SCHEMA_LOCK = 0x78696E66616E67
@@ -39,35 +39,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _prepare_sqlite(engine: AsyncEngine, url: str) -> None:
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_connection: Any, _: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
-        _use_wal(cursor)
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-
-def _use_wal(cursor: Any, attempts: int = 100) -> None:
-    # Switching a fresh file to WAL needs its exclusive lock, and SQLite fails at once instead of
-    # waiting when another connection is switching or writing (instances starting together on
-    # a new database): wait a moment and look again; once the file is in WAL nothing is locked.
-    for attempt in range(attempts):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except Exception as error:
-            if "locked" not in str(error) or attempt == attempts - 1:
-                raise
-            time.sleep(0.02)
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -94,9 +65,11 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+        else:
+            kwargs["connect_args"] = {"async_creator_fn": sqlite.connect}
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _prepare_sqlite(self.engine, url)
+            sqlite.prepare(self.engine, url)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -120,9 +93,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """The unit of work: commit on success, roll back on error; wakes the relay if it wrote
-        outbox events."""
+        outbox events. On SQLite it holds the write lock from its start (BEGIN IMMEDIATE), so
+        none of its statements waits for another writer midway (`xinfang.common.sqlite`)."""
         async with self._write_lock or nullcontext(), self._sessions() as session:
             try:
+                if self.is_sqlite:
+                    connection = await session.connection()
+                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
                 yield session
                 for step in session.info.pop("before_commit", []):
                     await step(session)
