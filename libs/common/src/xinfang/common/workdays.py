@@ -10,6 +10,7 @@ once that year's notice is loaded.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -80,12 +81,7 @@ class WorkCalendar:
         notice = self.notices.get(on.year)
         if notice is not None:
             return notice.day(on)
-        try:
-            is_rest, name = chinese_calendar.get_holiday_detail(on)
-        except NotImplementedError:  # chinese_calendar knows 2004 up to its release's last notice
-            return Day(on=on, working=on.weekday() < 5, known=False)
-        holiday = Holiday(name) if is_rest and name else None
-        return Day(on=on, working=not is_rest, holiday=holiday)
+        return _package_day(on)
 
     def add_days(self, start: date, n: int) -> Count:
         """`n` days after `start` (not counted); a rest day moves it to the next working day."""
@@ -112,6 +108,18 @@ class WorkCalendar:
                 unknown.add(on.year)
             counted += current.working
         return Count(nominal=on, last_day=on, unknown_years=tuple(sorted(unknown)))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _package_day(on: date) -> Day:
+    # Every deadline counts tens of days on this calendar, and the package's own lookup costs
+    # more than the rest of a routing decision; its answers never change while it runs.
+    try:
+        is_rest, name = chinese_calendar.get_holiday_detail(on)
+    except NotImplementedError:  # chinese_calendar knows 2004 up to its release's last notice
+        return Day(on=on, working=on.weekday() < 5, known=False)
+    holiday = Holiday(name) if is_rest and name else None
+    return Day(on=on, working=not is_rest, holiday=holiday)
 
 
 PACKAGE_CALENDAR = WorkCalendar()
