@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.bench import ceilings, hotspots
+from scripts.bench import ceilings, cpu, hotspots
 from scripts.bench.databases import SERVICES, Databases, postgres_server
 from scripts.bench.flow import ROOT, Load, System, run_phase
 from scripts.bench.report import aims, table
@@ -89,15 +89,16 @@ async def measure_ceilings(
 
 
 async def _post_rate(load: Load, work: Path, *, codes_from: str) -> float:
+    """POSTs answered 201 per second, from the first sent to the last answered."""
     out = work / f"load-{load.name}.json"
     command = ["-m", "scripts.bench.loadgen", *load.arguments(out), "--codes-from", codes_from]
     generator = await asyncio.create_subprocess_exec(sys.executable, *command, cwd=ROOT)
     if await generator.wait() != 0:
-        raise SystemExit("the load generator failed against the bare endpoint")
+        raise SystemExit(f"the load generator failed ({load.name})")
     result = json.loads(out.read_text(encoding="utf-8"))
     ok = [r for r in result["records"] if r["status"] == 201]
     if not ok:
-        raise SystemExit(f"the bare endpoint refused every POST, e.g. {result['errors'][:1]}")
+        raise SystemExit(f"{load.name}: every POST refused, e.g. {result['errors'][:1]}")
     span = max(r["answered"] for r in ok) - min(r["sent"] for r in ok)
     return len(ok) / span
 
@@ -130,6 +131,10 @@ async def drive(
     figures: dict[str, Any] = {}
     if primary:
         figures["ceilings"] = await measure_ceilings(system, args, work)
+    say(f"CPU per petition: {args.cpu_rate:g}/s for {args.duration:g} s, then until settled")
+    figures["cpu_ms_per_petition"] = await asyncio.to_thread(
+        cpu.measure, system, rate=args.cpu_rate, duration=args.duration, work_dir=work
+    )
     phase = {"work_dir": work, "drain_timeout": args.drain_timeout}
     say(f"saturation: {args.concurrency} clients for {args.duration:g} s")
     saturation = Load("saturation", args.duration, PHASE_NUMBERS, concurrency=args.concurrency)
@@ -149,7 +154,20 @@ async def drive(
         )
     if primary:
         figures["profile"] = await profile(system, args, work)
+    figures["intake_alone"] = await intake_alone(system, args, work)
     return figures
+
+
+async def intake_alone(system: System, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Intake saturated with the consumers stopped, as the bare endpoint is measured: the
+    registration path's own rate, not its share of two cores with three other services.
+    Last, since the stopped services come back to a backlog."""
+    say(f"intake alone: {args.concurrency} clients for {args.ceiling_seconds:g} s")
+    others = [name for name in list(system.ports) if not name.startswith("intake")]
+    system.terminate(*others)
+    load = Load("intake-alone", args.ceiling_seconds, 5 * PHASE_NUMBERS)
+    load.concurrency, load.urls = args.concurrency, [system.url("intake")]
+    return {"registrations_per_s": await _post_rate(load, work, codes_from=load.urls[0])}
 
 
 def _headline(phase: dict[str, Any]) -> dict[str, Any]:
@@ -217,11 +235,17 @@ async def profile(system: System, args: argparse.Namespace, work: Path) -> dict[
 
 
 def with_ceiling_ratios(figures: dict[str, Any], ceilings: dict[str, float]) -> None:
-    """Add to each phase's stages its rate as a share of the stage's ceiling."""
+    """Add to each phase's stages its rate as a share of the stage's ceiling, and to intake
+    alone its share of the bare endpoint."""
     for phase in ("saturation", "moderate", "scaling"):
         for stage, rate in figures.get(phase, {}).get("stages", {}).items():
             ceiling = ceilings.get(STAGE_CEILING[stage])
             rate["ceiling_ratio"] = rate["per_s"] / ceiling if ceiling else None
+    if "intake_alone" in figures:
+        bare = ceilings["fastapi_post_per_s"]
+        figures["intake_alone"]["share_of_bare"] = (
+            figures["intake_alone"]["registrations_per_s"] / bare
+        )
 
 
 # --- supervision's tick -----------------------------------------------------------------------
@@ -313,6 +337,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add = parser.add_argument
     add("--duration", type=float, default=20.0, help="seconds of load per phase (20)")
     add("--rate", type=float, default=200.0, help="the fixed rate, petitions/s (200)")
+    add("--cpu-rate", type=float, default=50.0, help="rate of the CPU measurement (50/s)")
     add("--concurrency", type=int, default=64, help="clients at saturation (64)")
     add(
         "--overload-seconds",
@@ -334,6 +359,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.duration, args.rate, args.concurrency, args.ceiling_seconds = 2.0, 10.0, 4, 1.0
+        args.cpu_rate = 10.0
         args.deadlines, args.replay_seconds, args.profile_seconds = 1000, 20.0, 2.0
         args.drain_timeout = 60.0
     if args.instances is None:

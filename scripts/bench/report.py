@@ -21,7 +21,7 @@ def aims(report: dict[str, Any], *, tick_aim: float) -> dict[str, Any]:
     """Each aim with the figure it is judged on (SQLite, as `make up` runs), and the bottleneck."""
     run = report["runs"]["sqlite"]
     saturation, moderate = run["saturation"], run["moderate"]
-    intake = saturation["stages"]["intake registrations"]["per_s"]
+    intake = run["intake_alone"]["registrations_per_s"]
     share = intake / report["ceilings"]["fastapi_post_per_s"]
     routed_p99 = moderate["latency_ms"]["routed"]["p99"]
     rate = moderate["load"]["rate"]
@@ -29,7 +29,7 @@ def aims(report: dict[str, Any], *, tick_aim: float) -> dict[str, Any]:
     checks = [
         (f"end to end ≥ {END_TO_END_AIM:,.0f} petitions/s", saturation["end_to_end_per_s"],
          saturation["end_to_end_per_s"] >= END_TO_END_AIM),
-        (f"intake ≥ {INTAKE_SHARE_AIM:.0%} of the bare FastAPI ceiling", share,
+        (f"intake alone ≥ {INTAKE_SHARE_AIM:.0%} of the bare FastAPI ceiling", share,
          share >= INTAKE_SHARE_AIM),
         (f"p99 POST → routed < {ROUTED_P99_AIM_MS:.0f} ms at {rate:g}/s, rate sustained",
          routed_p99, routed_p99 is not None and routed_p99 < ROUTED_P99_AIM_MS
@@ -111,7 +111,11 @@ def _flow(runs: dict[str, dict[str, Any]]) -> list[str]:
 
     any_run = next(iter(runs.values()))
     sat, mod = any_run["saturation"]["load"], any_run["moderate"]["load"]
-    lines = [header, f"saturation ({sat['concurrency']} clients, {sat['duration_s']:g} s)"]
+    lines = [header, "CPU ms per petition, at a rate the system keeps up with"]
+    for name in (*STAGE_SERVICE.values(), "nats", "total"):
+        lines.append(row(name, lambda r, n=name: f"{r['cpu_ms_per_petition'][n]:,.2f}"))
+    lines.append(row("intake alone, registrations/s (of bare)", _intake_alone))
+    lines.append(f"saturation ({sat['concurrency']} clients, {sat['duration_s']:g} s)")
     lines += _phase_rows(row, "saturation")
     lines.append(f"fixed rate ({mod['rate']:g}/s open loop, {mod['duration_s']:g} s)")
     lines.append(row("rate sustained", lambda r: "yes" if r["moderate"]["sustained"] else "NO"))
@@ -224,6 +228,13 @@ def _percentiles(summary: dict[str, float | None]) -> str:
 def _stage(rate: dict[str, float]) -> str:
     ratio = rate.get("ceiling_ratio")
     return f"{rate['per_s']:,.1f} ({ratio:.1%})" if ratio is not None else f"{rate['per_s']:,.1f}"
+
+
+def _intake_alone(run: dict[str, Any]) -> str:
+    alone = run["intake_alone"]
+    share = alone.get("share_of_bare")
+    rate = f"{alone['registrations_per_s']:,.0f}"
+    return f"{rate} ({share:.0%})" if share is not None else rate
 
 
 def _replayed(run: dict[str, Any]) -> str:

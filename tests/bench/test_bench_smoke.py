@@ -86,6 +86,19 @@ def test_every_stage_has_a_rate_from_the_metrics_and_a_share_of_its_ceiling(
 
 
 @pytest.mark.e2e
+def test_each_process_has_its_cpu_time_per_petition_and_intake_its_rate_alone(
+    smoke: tuple[dict[str, Any], str],
+) -> None:
+    run = smoke[0]["runs"]["sqlite"]
+    cpu = run["cpu_ms_per_petition"]
+    assert cpu["petitions"] > 0
+    assert all(positive(cpu[name]) for name in (*SERVICES, "nats", "total")), cpu
+    assert cpu["total"] >= max(cpu[name] for name in SERVICES)
+    alone = run["intake_alone"]
+    assert positive(alone["registrations_per_s"]) and positive(alone["share_of_bare"]), alone
+
+
+@pytest.mark.e2e
 def test_the_replay_rebuilds_supervision_from_the_whole_stream(
     smoke: tuple[dict[str, Any], str],
 ) -> None:

@@ -119,14 +119,7 @@ class System:
 
     def stop(self) -> None:
         """SIGTERM every service, SIGKILL those still running after a while; then the rest."""
-        for name in self._processes:
-            self._signal(name, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for name, process in self._processes.items():
-            try:
-                process.wait(max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                self.kill(name)
+        self.terminate(*self._processes)
         if self._smtp is not None:
             self._smtp.stop()
             self._smtp = None
@@ -153,6 +146,17 @@ class System:
                 raise RuntimeError(f"{name} is already running")
             self._processes[name] = self._spawn(name)
         self.wait_ready(*names)
+
+    def terminate(self, *names: str) -> None:
+        """SIGTERM services, and SIGKILL those still running after a while."""
+        for name in names:
+            self._signal(name, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for name in names:
+            try:
+                self._processes[name].wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                self.kill(name)
 
     def kill(self, *names: str) -> None:
         """SIGKILL services, as a crash would, and reap them."""
