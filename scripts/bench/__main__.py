@@ -32,8 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from scripts.bench import ceilings, cpu, hotspots
-from scripts.bench.databases import SERVICES, Databases, postgres_server
-from scripts.bench.flow import ROOT, Load, System, run_phase
+from scripts.bench.flow import (
+    ROOT,
+    SERVICES,
+    Databases,
+    Load,
+    System,
+    postgres_server,
+    run_phase,
+)
 from scripts.bench.report import aims, table
 
 REPORT = ROOT / "var" / "bench" / "report.json"

@@ -24,6 +24,7 @@ from scripts.bench.stats import latency_summary
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
+from databases import SERVICES, Databases, postgres_server  # noqa: E402, F401 (for __main__)
 from harness import System  # noqa: E402
 
 ROUTED_SUBJECT = "xinfang.petition.routed.>"

@@ -27,6 +27,12 @@ pytestmark = pytest.mark.e2e
 FLOW_TIMEOUT_SECONDS = 30.0
 
 
+@pytest.fixture(scope="module")
+def system(system_on_each_database: System) -> System:
+    """This module's tests run on SQLite and again on PostgreSQL (when CI names a server)."""
+    return system_on_each_database
+
+
 async def test_twenty_petitions_are_each_routed_deadlined_and_notified_once(system: System) -> None:
     async with Api(system) as api:
         petitions = await api.varied_petitions(20)

@@ -1,4 +1,5 @@
-"""The databases a bench run uses: SQLite files, or PostgreSQL databases of its own."""
+"""The databases a run of the whole system uses (an e2e test's, `make bench`): SQLite files,
+or PostgreSQL databases of its own on a server, dropped afterwards."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class Databases:
 
     def __init__(self, kind: str, root: Path, server: str | None = None) -> None:
         self.kind, self.root, self.server = kind, root, server
-        self.prefix = f"xinfang_bench_{secrets.token_hex(4)}"
+        self.prefix = f"xinfang_run_{secrets.token_hex(4)}"
         self.created: list[str] = []
 
     def url(self, purpose: str) -> str:
