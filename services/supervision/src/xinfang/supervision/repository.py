@@ -95,15 +95,6 @@ async def claim_due(session: AsyncSession, *, today: date, limit: int) -> list[A
     return list((await session.exec(statement)).all())  # type: ignore[call-overload]
 
 
-async def load_cases(session: AsyncSession, *, case_nos: set[str]) -> list[CaseRecord]:
-    """Bring these cases into the session in one query; while the caller holds the list,
-    `session.get` finds each without a query."""
-    if not case_nos:
-        return []
-    query = select(CaseRecord).where(col(CaseRecord.case_no).in_(sorted(case_nos)))
-    return list((await session.exec(query)).all())
-
-
 async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
     """Store the claimed rows' new values, in one executemany by primary key."""
     if changes:

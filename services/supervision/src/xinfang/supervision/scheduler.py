@@ -33,6 +33,7 @@ from xinfang.supervision.handlers.orders import (
 )
 from xinfang.supervision.metrics import SupervisionMetrics
 from xinfang.supervision.models import Deadline, ZeroReport
+from xinfang.supervision.store import Store
 from xinfang.supervision.timers import DeadlineTimers
 
 log = get_logger(__name__)
@@ -213,9 +214,8 @@ class Scheduler:
             if not rows:
                 return False
             expired = {row.case_no for row in rows if today > row.due_on}
-            cases = await repository.load_cases(session, case_nos=expired)  # held while firing
+            await Store.of(session).load_cases(expired)
             changes = [await self.timers.fire(session, row, today, result) for row in rows]
-            del cases
             await repository.write_back(session, changes)
         return len(rows) == self.batch
 

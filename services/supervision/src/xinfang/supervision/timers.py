@@ -126,7 +126,6 @@ class DeadlineTimers:
         )
         case = await case_of(s, row.case_no, at=at)
         case.overdue = True
-        s.add(case)
         if kind in OVERDUE_STATUS:
             self._moved(s, case, OVERDUE_STATUS[kind])
         if kind in DUTIES and row.department_code:

@@ -1,0 +1,191 @@
+"""The cases and deadlines one transaction works on, as plain rows: each read once, all written
+together just before it commits.
+
+Every change to `supervision_case` and `supervision_deadline` goes through the transaction's
+`Store`, so a handler sees what the batch's earlier handlers changed, and the batch's writes cost
+one executemany per table and kind of write. (ORM objects cost more than the rest of a handler:
+a validating constructor, an autoflush before each query, a unit-of-work flush per event.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import bindparam, insert, select, update
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from xinfang.common.db import before_commit
+from xinfang.supervision.domain import DeadlineKind
+from xinfang.supervision.models import CaseRecord, Deadline, SupervisionOrder
+
+CASES = CaseRecord.__table__  # type: ignore[attr-defined]
+DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
+ORDERS = SupervisionOrder.__table__  # type: ignore[attr-defined]
+
+
+class Row(SimpleNamespace):
+    """A table row as plain attributes."""
+
+
+class CaseRow(Row):
+    """A `supervision_case` row."""
+
+
+class DeadlineRow(Row):
+    """A `supervision_deadline` row (`id` is None until the transaction writes it)."""
+
+
+# What clocks.py changes: a row of the store, or an ORM row its session writes back.
+AnyDeadline = DeadlineRow | Deadline
+
+
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """A new row's values: the model's defaults, every column present."""
+    return {
+        name: None if field.default is PydanticUndefined else field.default
+        for name, field in model.model_fields.items()
+    }
+
+
+CASE_DEFAULTS = _defaults(CaseRecord)
+DEADLINE_DEFAULTS = _defaults(Deadline)
+
+
+def _update_by(table: Any, key: str) -> Any:
+    """UPDATE of every column of a row found by `key` (one statement shape for any change)."""
+    return (
+        update(table)
+        .where(table.c[key] == bindparam(f"b_{key}"))
+        .values({c.name: bindparam(c.name) for c in table.c if c.name != key})
+    )
+
+
+UPDATE_CASE = _update_by(CASES, "case_no")
+UPDATE_DEADLINE = _update_by(DEADLINES, "id")
+RESOLVE_ORDERS = (
+    update(ORDERS)
+    .where(
+        ORDERS.c.case_no == bindparam("b_case_no"),
+        ORDERS.c.deadline_kind == bindparam("b_kind"),
+        ORDERS.c.status == "open",
+    )
+    .values(status="resolved", answered_on=bindparam("b_on"), next_escalate_on=None)
+)
+
+
+class Store:
+    """The transaction's cases and deadlines; `Store.of(session)` gives the session's one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.cases: dict[str, CaseRow | None] = {}  # None: not recorded yet
+        self.deadlines: dict[str, dict[str, DeadlineRow]] = {}  # case_no → kind → row
+        self.new_cases: list[CaseRow] = []
+        self.new_deadlines: list[DeadlineRow] = []
+        self.loaded: list[tuple[Row, dict[str, Any]]] = []  # each read row and its values then
+        self.resolved: list[dict[str, Any]] = []
+
+    @classmethod
+    def of(cls, session: AsyncSession) -> Store:
+        store = session.info.get("store")
+        if store is None:
+            store = session.info["store"] = cls(session)
+            before_commit(session, _write)
+        return store  # type: ignore[no-any-return]
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def case(self, case_no: str) -> CaseRow | None:
+        """The case's row, read once per transaction; None when supervision has none."""
+        if case_no not in self.cases:
+            await self.load_cases([case_no])
+        return self.cases[case_no]
+
+    async def load_cases(self, case_nos: Iterable[str]) -> None:
+        """Read these cases in one query (those not read yet)."""
+        wanted = sorted(set(case_nos) - self.cases.keys())
+        if not wanted:
+            return
+        found = await self._rows(CaseRow, select(CASES).where(CASES.c.case_no.in_(wanted)))
+        self.cases.update(dict.fromkeys(wanted))
+        self.cases.update((row.case_no, row) for row in found)
+
+    async def deadlines_of(self, case_no: str) -> dict[str, DeadlineRow]:
+        """The case's deadlines by kind, read once per transaction."""
+        if case_no not in self.deadlines:
+            query = select(DEADLINES).where(DEADLINES.c.case_no == case_no)
+            rows = await self._rows(DeadlineRow, query)
+            self.deadlines[case_no] = {row.kind: row for row in rows}
+        return self.deadlines[case_no]
+
+    async def deadline(self, case_no: str, kind: DeadlineKind) -> DeadlineRow | None:
+        return (await self.deadlines_of(case_no)).get(kind.value)
+
+    def held_cases(self) -> list[CaseRow]:
+        """The cases this transaction holds (read or new), with their changes not written yet."""
+        return [case for case in self.cases.values() if case is not None]
+
+    async def _rows(self, kind: type[Row], query: Any) -> list[Any]:
+        result = await self._run(query)
+        rows = [kind(**values) for values in result.mappings()]
+        self.loaded.extend((row, dict(vars(row))) for row in rows)
+        return rows
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def new_case(self, case_no: str, *, at: datetime) -> CaseRow:
+        """A case supervision has not recorded yet; inserted when the transaction commits."""
+        case = CaseRow(**(CASE_DEFAULTS | {"case_no": case_no, "updated_at": at}))
+        self.cases[case_no] = case
+        self.new_cases.append(case)
+        return case
+
+    def new_deadline(self, **values: Any) -> DeadlineRow:
+        """A deadline to insert when the transaction commits."""
+        row = DeadlineRow(**(DEADLINE_DEFAULTS | values))
+        self.deadlines.setdefault(row.case_no, {})[row.kind] = row
+        self.new_deadlines.append(row)
+        return row
+
+    def resolve_orders(self, *, case_no: str, deadline_kind: str, on: date) -> None:
+        """The step an order chased was done: its open orders stop escalating (at commit)."""
+        self.resolved.append({"b_case_no": case_no, "b_kind": deadline_kind, "b_on": on})
+
+    async def write(self) -> None:
+        """Insert the new rows and update the changed ones: one executemany for each."""
+        changed = [row for row, then in self.loaded if vars(row) != then]
+        new = [_without(row, "id") for row in self.new_deadlines]
+        for statement, params in (
+            (insert(CASES), [vars(case) for case in self.new_cases]),
+            (UPDATE_CASE, [_keyed(r, "case_no") for r in changed if type(r) is CaseRow]),
+            (insert(DEADLINES), new),
+            (UPDATE_DEADLINE, [_keyed(r, "id") for r in changed if type(r) is DeadlineRow]),
+            (RESOLVE_ORDERS, self.resolved),
+        ):
+            if params:
+                await self._run(statement, params)
+        self.loaded = [(row, dict(vars(row))) for row, _ in self.loaded]
+        self.new_cases, self.new_deadlines, self.resolved = [], [], []
+
+    async def _run(self, statement: Any, params: list[dict[str, Any]] | None = None) -> Any:
+        # Core on the session's connection: no ORM execution path, nothing to autoflush.
+        connection = await self.session.connection()
+        return await connection.execute(statement, params)
+
+
+def _without(row: Row, key: str) -> dict[str, Any]:
+    return {k: v for k, v in vars(row).items() if k != key}
+
+
+def _keyed(row: Row, key: str) -> dict[str, Any]:
+    """An UPDATE's parameters: the row's values, its key bound apart (`b_<key>`)."""
+    return _without(row, key) | {f"b_{key}": getattr(row, key)}
+
+
+async def _write(session: AsyncSession) -> None:
+    await Store.of(session).write()
