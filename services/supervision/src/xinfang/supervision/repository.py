@@ -72,45 +72,49 @@ async def deadlines_to_check(session: AsyncSession, *, today: date, limit: int) 
     return list((await session.exec(query)).all())
 
 
-async def claim_due(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
-    """Take up to `limit` due timers off the queue in one statement; returns the rows as claimed.
+async def due_deadlines(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
+    """Up to `limit` timers come due, soonest first, held by this transaction until it commits.
 
-    The UPDATE re-checks `next_check_on <= today AND status = 'open'` on each row as it locks it,
-    so a row another instance claimed (its `next_check_on` now NULL) is skipped: each timer goes
-    to exactly one instance. The claimed rows get their new timer in `write_back`, in the same
-    transaction; if it rolls back, so does the claim.
+    On PostgreSQL the rows are locked (FOR UPDATE) and rows another instance holds are skipped
+    (SKIP LOCKED; one it fired and committed meanwhile no longer matches). SQLite runs one write
+    transaction at a time (BEGIN IMMEDIATE), so no other instance reads them before this one
+    commits. `write_back` moves each timer on in the same transaction: each fires once.
     """
-    due = (
-        col(Deadline.next_check_on) <= today,
-        Deadline.status == DeadlineStatus.OPEN.value,
+    table = Deadline.__table__  # type: ignore[attr-defined]
+    query = (
+        select(*(table.c[name] for name in TIMER_COLUMNS))
+        .where(table.c.next_check_on <= today, table.c.status == DeadlineStatus.OPEN.value)
+        .order_by(table.c.next_check_on)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    ids = select(Deadline.id).where(*due).order_by(col(Deadline.next_check_on)).limit(limit)
-    statement = (
-        update(Deadline)
-        .where(col(Deadline.id).in_(ids.scalar_subquery()), *due)
-        .values(next_check_on=None, version=col(Deadline.version) + 1)
-        .returning(*Deadline.__table__.c)  # type: ignore[attr-defined]
-        .execution_options(synchronize_session=False)
-    )
-    return list((await session.exec(statement)).all())  # type: ignore[call-overload]
+    connection = await session.connection()
+    return list((await connection.execute(query)).all())
+
+
+TIMER_COLUMNS = ("id", "case_no", "kind", "department_code", "starts_on", "due_on", "warned")
 
 
 async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
-    """Store the claimed rows' new values, in one executemany by primary key."""
+    """Store the fired timers' new values (a new `version`, as a claim would), in one
+    executemany by primary key."""
     if changes:
-        table = Deadline.__table__  # type: ignore[attr-defined]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                warned=bindparam("warned"),
-                status=bindparam("status"),
-                next_check_on=bindparam("next_check_on"),
-                settled_on=bindparam("settled_on"),
-            )
-        )
-        rows = [{"b_id": c["id"], **{k: v for k, v in c.items() if k != "id"}} for c in changes]
-        await session.exec(statement, params=rows)  # type: ignore[call-overload]
+        connection = await session.connection()
+        await connection.execute(WRITE_BACK, changes)
+
+
+_DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
+WRITE_BACK = (
+    update(_DEADLINES)
+    .where(_DEADLINES.c.id == bindparam("b_id"))
+    .values(
+        warned=bindparam("warned"),
+        status=bindparam("status"),
+        next_check_on=bindparam("next_check_on"),
+        settled_on=bindparam("settled_on"),
+        version=_DEADLINES.c.version + 1,
+    )
+)
 
 
 async def claim(session: AsyncSession, row: Deadline | SupervisionOrder, values: dict) -> bool:

@@ -208,9 +208,9 @@ class Scheduler:
     # --- deadlines --------------------------------------------------------------------------
 
     async def _deadlines_round(self, today: date, result: TickResult) -> bool:
-        """Claim a batch of due timers in one statement, fire them, write them back in bulk."""
+        """Take a batch of due timers in one statement, fire them, write them back in bulk."""
         async with self.db.transaction() as session:
-            rows = await repository.claim_due(session, today=today, limit=self.batch)
+            rows = await repository.due_deadlines(session, today=today, limit=self.batch)
             if not rows:
                 return False
             expired = {row.case_no for row in rows if today > row.due_on}

@@ -1,10 +1,11 @@
 """The cases and deadlines one transaction works on, as plain rows: each read once, all written
 together just before it commits.
 
-Every change to `supervision_case` and `supervision_deadline` goes through the transaction's
-`Store`, so a handler sees what the batch's earlier handlers changed, and the batch's writes cost
-one executemany per table and kind of write. (ORM objects cost more than the rest of a handler:
-a validating constructor, an autoflush before each query, a unit-of-work flush per event.)
+Every change to `supervision_case` and `supervision_deadline` (and each new supervision order)
+goes through the transaction's `Store`, so a handler sees what the batch's earlier handlers
+changed, and the batch's writes cost one executemany per table and kind of write. (ORM objects
+cost more than the rest of a handler: a validating constructor, an autoflush before each query,
+a unit-of-work flush per event.)
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class DeadlineRow(Row):
     """A `supervision_deadline` row (`id` is None until the transaction writes it)."""
 
 
+class OrderRow(Row):
+    """A new `supervision_order` row."""
+
+
 # What clocks.py changes: a row of the store, or an ORM row its session writes back.
 AnyDeadline = DeadlineRow | Deadline
 
@@ -54,6 +59,7 @@ def _defaults(model: type[SQLModel]) -> dict[str, Any]:
 
 CASE_DEFAULTS = _defaults(CaseRecord)
 DEADLINE_DEFAULTS = _defaults(Deadline)
+ORDER_DEFAULTS = _defaults(SupervisionOrder)
 
 
 def _update_by(table: Any, key: str) -> Any:
@@ -87,6 +93,7 @@ class Store:
         self.deadlines: dict[str, dict[str, DeadlineRow]] = {}  # case_no → kind → row
         self.new_cases: list[CaseRow] = []
         self.new_deadlines: list[DeadlineRow] = []
+        self.new_orders: list[OrderRow] = []
         self.loaded: list[tuple[Row, dict[str, Any]]] = []  # each read row and its values then
         self.resolved: list[dict[str, Any]] = []
 
@@ -152,6 +159,12 @@ class Store:
         self.new_deadlines.append(row)
         return row
 
+    def new_order(self, **values: Any) -> OrderRow:
+        """A supervision order to insert when the transaction commits."""
+        order = OrderRow(**(ORDER_DEFAULTS | values))
+        self.new_orders.append(order)
+        return order
+
     def resolve_orders(self, *, case_no: str, deadline_kind: str, on: date) -> None:
         """The step an order chased was done: its open orders stop escalating (at commit)."""
         self.resolved.append({"b_case_no": case_no, "b_kind": deadline_kind, "b_on": on})
@@ -165,12 +178,13 @@ class Store:
             (UPDATE_CASE, [_keyed(r, "case_no") for r in changed if type(r) is CaseRow]),
             (insert(DEADLINES), new),
             (UPDATE_DEADLINE, [_keyed(r, "id") for r in changed if type(r) is DeadlineRow]),
+            (insert(ORDERS), [vars(order) for order in self.new_orders]),
             (RESOLVE_ORDERS, self.resolved),
         ):
             if params:
                 await self._run(statement, params)
         self.loaded = [(row, dict(vars(row))) for row, _ in self.loaded]
-        self.new_cases, self.new_deadlines, self.resolved = [], [], []
+        self.new_cases, self.new_deadlines, self.new_orders, self.resolved = [], [], [], []
 
     async def _run(self, statement: Any, params: list[dict[str, Any]] | None = None) -> Any:
         # Core on the session's connection: no ORM execution path, nothing to autoflush.

@@ -12,7 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import DeadlineMissed, DeadlineWarned, PoisonMessage
 from xinfang.common.logging import get_logger
-from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import (
@@ -26,6 +25,7 @@ from xinfang.supervision.domain import (
 from xinfang.supervision.handlers import review
 from xinfang.supervision.handlers.cases import case_of, set_status
 from xinfang.supervision.handlers.orders import issue_order
+from xinfang.supervision.outbox import emit
 
 log = get_logger(__name__)
 
@@ -43,13 +43,13 @@ LAPSED_STATUS = {
 
 
 def values_of(row: Any, **changes: Any) -> dict[str, Any]:
-    """A claimed row's values for the bulk write-back (every key, so one statement serves all)."""
+    """A fired row's values for the bulk write-back (every key, so one statement serves all)."""
     values = {
-        "id": row.id,
+        "b_id": row.id,
         "warned": row.warned,
-        "status": row.status,
+        "status": DeadlineStatus.OPEN.value,
         "next_check_on": None,
-        "settled_on": row.settled_on,
+        "settled_on": None,
     }
     return values | changes
 
@@ -59,32 +59,41 @@ class DeadlineTimers:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._day: date | None = None
+        self._schedules: dict[tuple[date, date, int], tuple[str | None, int, date]] = {}
 
     async def fire(self, s: AsyncSession, row: Any, today: date, result: Any) -> dict:
-        """Announce what came due for one claimed deadline; returns the row's new values."""
+        """Announce what came due for one due deadline; returns the row's new values."""
         if today > row.due_on:
             return await self._expire(s, row, today, result)
-        level, warned = domain.warning_due(
-            self.ctx.levels,
-            starts_on=row.starts_on,
-            due_on=row.due_on,
-            warned=row.warned,
-            today=today,
-        )
-        next_on = domain.next_check(
-            self.ctx.levels, starts_on=row.starts_on, due_on=row.due_on, warned=warned
-        )
+        level, warned, next_on = self._warning(row, today)
         if level is not None:
             event = DeadlineWarned(
                 case_no=row.case_no,
                 kind=row.kind,
                 due_on=row.due_on,
-                level=level.name,
+                level=level,
                 department_code=row.department_code,
             )
-            add_event(s, event, source=self.ctx.source, now=self.ctx.clock.now())
+            emit(s, event, source=self.ctx.source, now=self.ctx.clock.now())
             result.warned += 1
         return values_of(row, warned=warned, next_check_on=next_on)
+
+    def _warning(self, row: Any, today: date) -> tuple[str | None, int, date]:
+        """The level to announce (if any), the new `warned` count and the next check; many
+        deadlines of a tick share their dates, so each answer is kept (cleared each day)."""
+        if today != self._day or len(self._schedules) > 10_000:
+            self._day, self._schedules = today, {}
+        key = (row.starts_on, row.due_on, row.warned)
+        if key not in self._schedules:
+            level, warned = domain.warning_due(
+                self.ctx.levels, starts_on=key[0], due_on=key[1], warned=key[2], today=today
+            )
+            next_on = domain.next_check(
+                self.ctx.levels, starts_on=key[0], due_on=key[1], warned=warned
+            )
+            self._schedules[key] = (level.name if level else None, warned, next_on)
+        return self._schedules[key]
 
     async def _expire(self, s: AsyncSession, row: Any, today: date, result: Any) -> dict:
         kind = DeadlineKind(row.kind)
@@ -113,7 +122,7 @@ class DeadlineTimers:
     async def _miss(self, s: AsyncSession, row: Any, kind: DeadlineKind) -> None:
         """Overdue: announced, the case marked, and a duty's department gets a 督办单."""
         at = self.ctx.clock.now()
-        add_event(
+        emit(
             s,
             DeadlineMissed(
                 case_no=row.case_no,

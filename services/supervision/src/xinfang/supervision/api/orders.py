@@ -83,7 +83,7 @@ async def create_order(
             feedback_days=body.feedback_days,
             ctx=supervision.ctx,
         )
-    return OrderPublic(**order.model_dump())
+    return OrderPublic(**vars(order))
 
 
 @router.get("/orders", tags=["orders"], summary="The supervision-order register")
@@ -126,7 +126,7 @@ async def answer_order(
             at=supervision.clock.now(),
             text=f"{order.department_code}反馈督办单{order.order_id}：{body.feedback[:200]}",
         )
-    return OrderPublic(**order.model_dump())
+    return OrderPublic(**vars(order))
 
 
 def _may_answer(who: object, order: SupervisionOrder) -> None:
