@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
@@ -96,25 +97,23 @@ TIMER_COLUMNS = ("id", "case_no", "kind", "department_code", "starts_on", "due_o
 
 
 async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
-    """Store the fired timers' new values (a new `version`, as a claim would), in one
-    executemany by primary key."""
-    if changes:
-        connection = await session.connection()
-        await connection.execute(WRITE_BACK, changes)
+    """Store the fired timers' new values and a new `version` (as a claim would): one
+    executemany by primary key for each set of columns changed (SQLite rewrites the index entries
+    of every column set, so a warning does not set `status`)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    connection = await session.connection()
+    for columns, params in groups.items():
+        await connection.execute(_write_back(columns), params)
 
 
-_DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
-WRITE_BACK = (
-    update(_DEADLINES)
-    .where(_DEADLINES.c.id == bindparam("b_id"))
-    .values(
-        warned=bindparam("warned"),
-        status=bindparam("status"),
-        next_check_on=bindparam("next_check_on"),
-        settled_on=bindparam("settled_on"),
-        version=_DEADLINES.c.version + 1,
-    )
-)
+@lru_cache(maxsize=16)
+def _write_back(columns: tuple[str, ...]) -> Any:
+    table = Deadline.__table__  # type: ignore[attr-defined]
+    values = {name: bindparam(name) for name in columns if name != "b_id"}
+    values["version"] = table.c.version + 1
+    return update(table).where(table.c.id == bindparam("b_id")).values(values)
 
 
 async def claim(session: AsyncSession, row: Deadline | SupervisionOrder, values: dict) -> bool:

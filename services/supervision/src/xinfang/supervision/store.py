@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,17 +63,14 @@ DEADLINE_DEFAULTS = _defaults(Deadline)
 ORDER_DEFAULTS = _defaults(SupervisionOrder)
 
 
-def _update_by(table: Any, key: str) -> Any:
-    """UPDATE of every column of a row found by `key` (one statement shape for any change)."""
-    return (
-        update(table)
-        .where(table.c[key] == bindparam(f"b_{key}"))
-        .values({c.name: bindparam(c.name) for c in table.c if c.name != key})
-    )
+@lru_cache(maxsize=256)
+def _update(table: Any, key: str, columns: frozenset[str]) -> Any:
+    """UPDATE of these columns of a row found by `key` (only those: SQLite rewrites the index
+    entries of every column set, changed or not)."""
+    values = {name: bindparam(name) for name in sorted(columns)}
+    return update(table).where(table.c[key] == bindparam(f"b_{key}")).values(values)
 
 
-UPDATE_CASE = _update_by(CASES, "case_no")
-UPDATE_DEADLINE = _update_by(DEADLINES, "id")
 RESOLVE_ORDERS = (
     update(ORDERS)
     .where(
@@ -170,21 +168,32 @@ class Store:
         self.resolved.append({"b_case_no": case_no, "b_kind": deadline_kind, "b_on": on})
 
     async def write(self) -> None:
-        """Insert the new rows and update the changed ones: one executemany for each."""
-        changed = [row for row, then in self.loaded if vars(row) != then]
+        """Insert the new rows and update the changed ones: one executemany for each table and
+        set of columns changed."""
         new = [_without(row, "id") for row in self.new_deadlines]
         for statement, params in (
             (insert(CASES), [vars(case) for case in self.new_cases]),
-            (UPDATE_CASE, [_keyed(r, "case_no") for r in changed if type(r) is CaseRow]),
             (insert(DEADLINES), new),
-            (UPDATE_DEADLINE, [_keyed(r, "id") for r in changed if type(r) is DeadlineRow]),
             (insert(ORDERS), [vars(order) for order in self.new_orders]),
+            *self._updates(),
             (RESOLVE_ORDERS, self.resolved),
         ):
             if params:
                 await self._run(statement, params)
         self.loaded = [(row, dict(vars(row))) for row, _ in self.loaded]
         self.new_cases, self.new_deadlines, self.new_orders, self.resolved = [], [], [], []
+
+    def _updates(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """The changed rows' UPDATEs, grouped by table and the columns that changed."""
+        groups: dict[tuple[Any, str, frozenset[str]], list[dict[str, Any]]] = {}
+        for row, then in self.loaded:
+            now = vars(row)
+            changed = frozenset(k for k, v in now.items() if v != then[k])
+            if changed:
+                table, key = (CASES, "case_no") if type(row) is CaseRow else (DEADLINES, "id")
+                values = {k: now[k] for k in changed} | {f"b_{key}": now[key]}
+                groups.setdefault((table, key, changed), []).append(values)
+        return [(_update(*group), params) for group, params in groups.items()]
 
     async def _run(self, statement: Any, params: list[dict[str, Any]] | None = None) -> Any:
         # Core on the session's connection: no ORM execution path, nothing to autoflush.
@@ -195,10 +204,6 @@ class Store:
 def _without(row: Row, key: str) -> dict[str, Any]:
     return {k: v for k, v in vars(row).items() if k != key}
 
-
-def _keyed(row: Row, key: str) -> dict[str, Any]:
-    """An UPDATE's parameters: the row's values, its key bound apart (`b_<key>`)."""
-    return _without(row, key) | {f"b_{key}": getattr(row, key)}
 
 
 async def _write(session: AsyncSession) -> None:

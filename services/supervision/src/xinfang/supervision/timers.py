@@ -43,15 +43,8 @@ LAPSED_STATUS = {
 
 
 def values_of(row: Any, **changes: Any) -> dict[str, Any]:
-    """A fired row's values for the bulk write-back (every key, so one statement serves all)."""
-    values = {
-        "b_id": row.id,
-        "warned": row.warned,
-        "status": DeadlineStatus.OPEN.value,
-        "next_check_on": None,
-        "settled_on": None,
-    }
-    return values | changes
+    """A fired row's new values for the bulk write-back, keyed by its id (`b_id`)."""
+    return {"b_id": row.id, "next_check_on": None} | changes
 
 
 class DeadlineTimers:
