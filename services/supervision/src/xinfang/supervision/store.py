@@ -33,6 +33,8 @@ ORDERS = SupervisionOrder.__table__  # type: ignore[attr-defined]
 class Row(SimpleNamespace):
     """A table row as plain attributes."""
 
+    columns: tuple[str, ...] = ()
+
 
 class CaseRow(Row):
     """A `supervision_case` row."""
@@ -45,6 +47,9 @@ class DeadlineRow(Row):
 class OrderRow(Row):
     """A new `supervision_order` row."""
 
+
+CaseRow.columns = tuple(CaseRecord.__table__.c.keys())  # type: ignore[attr-defined]
+DeadlineRow.columns = tuple(Deadline.__table__.c.keys())  # type: ignore[attr-defined]
 
 # What clocks.py changes: a row of the store, or an ORM row its session writes back.
 AnyDeadline = DeadlineRow | Deadline
@@ -71,6 +76,16 @@ def _update(table: Any, key: str, columns: frozenset[str]) -> Any:
     return update(table).where(table.c[key] == bindparam(f"b_{key}")).values(values)
 
 
+CASES_NAMED = select(CASES).where(CASES.c.case_no.in_(bindparam("case_nos", expanding=True)))
+DEADLINES_OF = select(DEADLINES).where(DEADLINES.c.case_no == bindparam("case_no"))
+# A case and its deadlines in one statement: a line per deadline (one with no deadline if none).
+CASE_FILE = (
+    select(*CASES.c, *(c.label(f"d_{c.name}") for c in DEADLINES.c))
+    .select_from(CASES.outerjoin(DEADLINES, DEADLINES.c.case_no == CASES.c.case_no))
+    .where(CASES.c.case_no == bindparam("case_no"))
+)
+CASE_COLUMNS = len(CASES.c)
+DEADLINE_NAMES = [c.name for c in DEADLINES.c]
 RESOLVE_ORDERS = (
     update(ORDERS)
     .where(
@@ -106,40 +121,54 @@ class Store:
     # --- reading ------------------------------------------------------------------------------
 
     async def case(self, case_no: str) -> CaseRow | None:
-        """The case's row, read once per transaction; None when supervision has none."""
+        """The case's row, read once per transaction (with its deadlines); None when supervision
+        has none."""
         if case_no not in self.cases:
-            await self.load_cases([case_no])
+            await self._load_file(case_no)
         return self.cases[case_no]
 
     async def load_cases(self, case_nos: Iterable[str]) -> None:
         """Read these cases in one query (those not read yet)."""
         wanted = sorted(set(case_nos) - self.cases.keys())
-        if not wanted:
-            return
-        found = await self._rows(CaseRow, select(CASES).where(CASES.c.case_no.in_(wanted)))
-        self.cases.update(dict.fromkeys(wanted))
-        self.cases.update((row.case_no, row) for row in found)
+        if wanted:
+            result = await self._run(CASES_NAMED, {"case_nos": wanted})
+            self.cases.update(dict.fromkeys(wanted))
+            self.cases.update((row.case_no, row) for row in self._track(CaseRow, result.mappings()))
 
     async def deadlines_of(self, case_no: str) -> dict[str, DeadlineRow]:
         """The case's deadlines by kind, read once per transaction."""
         if case_no not in self.deadlines:
-            query = select(DEADLINES).where(DEADLINES.c.case_no == case_no)
-            rows = await self._rows(DeadlineRow, query)
-            self.deadlines[case_no] = {row.kind: row for row in rows}
+            result = await self._run(DEADLINES_OF, {"case_no": case_no})
+            self._hold_deadlines(case_no, self._track(DeadlineRow, result.mappings()))
         return self.deadlines[case_no]
 
     async def deadline(self, case_no: str, kind: DeadlineKind) -> DeadlineRow | None:
         return (await self.deadlines_of(case_no)).get(kind.value)
 
+    async def _load_file(self, case_no: str) -> None:
+        lines = (await self._run(CASE_FILE, {"case_no": case_no})).all()
+        if not lines:
+            self.cases[case_no] = None
+            return
+        [case] = self._track(CaseRow, [lines[0]._mapping])
+        self.cases[case_no] = case
+        if case_no not in self.deadlines:  # else held already, perhaps changed
+            found = [dict(zip(DEADLINE_NAMES, line[CASE_COLUMNS:], strict=True)) for line in lines]
+            rows = self._track(DeadlineRow, [d for d in found if d["id"] is not None])
+            self._hold_deadlines(case_no, rows)
+
+    def _hold_deadlines(self, case_no: str, rows: list[Any]) -> None:
+        self.deadlines[case_no] = {row.kind: row for row in rows}
+
+    def _track(self, kind: type[Row], found: Iterable[Any]) -> list[Any]:
+        """Rows read, kept with their values as read (what `write` compares them with)."""
+        rows = [kind(**{name: values[name] for name in kind.columns}) for values in found]
+        self.loaded.extend((row, dict(vars(row))) for row in rows)
+        return rows
+
     def held_cases(self) -> list[CaseRow]:
         """The cases this transaction holds (read or new), with their changes not written yet."""
         return [case for case in self.cases.values() if case is not None]
-
-    async def _rows(self, kind: type[Row], query: Any) -> list[Any]:
-        result = await self._run(query)
-        rows = [kind(**values) for values in result.mappings()]
-        self.loaded.extend((row, dict(vars(row))) for row in rows)
-        return rows
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -195,7 +224,7 @@ class Store:
                 groups.setdefault((table, key, changed), []).append(values)
         return [(_update(*group), params) for group, params in groups.items()]
 
-    async def _run(self, statement: Any, params: list[dict[str, Any]] | None = None) -> Any:
+    async def _run(self, statement: Any, params: Any = None) -> Any:
         # Core on the session's connection: no ORM execution path, nothing to autoflush.
         connection = await self.session.connection()
         return await connection.execute(statement, params)
@@ -203,7 +232,6 @@ class Store:
 
 def _without(row: Row, key: str) -> dict[str, Any]:
     return {k: v for k, v in vars(row).items() if k != key}
-
 
 
 async def _write(session: AsyncSession) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import PetitionReceived
@@ -69,19 +68,29 @@ async def _similar(s: AsyncSession, case: CaseRow, *, since: date) -> int:
     """Cases of the same place and matter received from `since` to this one: those the
     transaction holds as they stand now (not written yet), the others as the database has them."""
     held = Store.of(s).held_cases()
-    query = (
-        select(func.count())
-        .select_from(CaseRecord)
-        .where(
-            CaseRecord.region_code == case.region_code,
-            CaseRecord.category_code == case.category_code,
-            col(CaseRecord.received_on) >= since,
-            col(CaseRecord.received_on) <= case.received_on,
-            col(CaseRecord.case_no).not_in([c.case_no for c in held]),
-        )
+    params = {
+        "region": case.region_code,
+        "category": case.category_code,
+        "since": since,
+        "until": case.received_on,
+        "held": [c.case_no for c in held],
+    }
+    in_db = (await (await s.connection()).execute(SIMILAR, params)).scalar_one()
+    return int(in_db) + sum(1 for c in held if _alike(c, case, since))
+
+
+CASES = CaseRecord.__table__  # type: ignore[attr-defined]
+SIMILAR = (
+    select(func.count())
+    .select_from(CASES)
+    .where(
+        CASES.c.region_code == bindparam("region"),
+        CASES.c.category_code == bindparam("category"),
+        CASES.c.received_on >= bindparam("since"),
+        CASES.c.received_on <= bindparam("until"),
+        CASES.c.case_no.not_in(bindparam("held", expanding=True)),
     )
-    in_db = (await s.exec(query)).one()
-    return in_db + sum(1 for c in held if _alike(c, case, since))
+)
 
 
 def _alike(other: CaseRow, case: CaseRow, since: date) -> bool:
