@@ -133,7 +133,9 @@ async def settle(
         row.status = (DeadlineStatus.LATE if late else DeadlineStatus.MET).value
     row.settled_on, row.next_check_on = domain.china_day(ctx.clock.now()), None
     row.version += 1
-    store.resolve_orders(case_no=case_no, deadline_kind=kind.value, on=row.settled_on)
+    case = await store.case(case_no)
+    if case is None or case.overdue:  # a clock's orders are issued as it is missed, marking it
+        store.resolve_orders(case_no=case_no, deadline_kind=kind.value, on=row.settled_on)
     return row
 
 
