@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from pydantic import TypeAdapter
@@ -97,9 +97,14 @@ def _new_pool() -> None:
 os.register_at_fork(after_in_child=_new_pool)  # a forked child never reuses the parent's pool
 
 
-@lru_cache(maxsize=256)
 def _time(moment: datetime) -> str:
-    """As pydantic writes it (a tick stamps thousands of events with one moment)."""
+    """As pydantic writes it; kept per moment and offset (one instant written in two zones is two
+    texts), since a tick stamps thousands of events with one moment."""
+    return _time_text(moment, moment.utcoffset())
+
+
+@lru_cache(maxsize=256)
+def _time_text(moment: datetime, _offset: timedelta | None) -> str:
     return _TIME.dump_json(moment).decode()
 
 

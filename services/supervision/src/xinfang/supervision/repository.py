@@ -111,7 +111,7 @@ async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> No
 @lru_cache(maxsize=16)
 def _write_back(columns: tuple[str, ...]) -> Any:
     table = Deadline.__table__  # type: ignore[attr-defined]
-    values = {name: bindparam(name) for name in columns if name != "b_id"}
+    values: dict[str, Any] = {name: bindparam(name) for name in columns if name != "b_id"}
     values["version"] = table.c.version + 1
     return update(table).where(table.c.id == bindparam("b_id")).values(values)
 

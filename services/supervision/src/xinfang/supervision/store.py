@@ -72,7 +72,7 @@ ORDER_DEFAULTS = _defaults(SupervisionOrder)
 def _update(table: Any, key: str, columns: frozenset[str]) -> Any:
     """UPDATE of these columns of a row found by `key` (only those: SQLite rewrites the index
     entries of every column set, changed or not)."""
-    values = {name: bindparam(name) for name in sorted(columns)}
+    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
     return update(table).where(table.c[key] == bindparam(f"b_{key}")).values(values)
 
 
