@@ -1,9 +1,11 @@
 """The scheduler: a worker that ticks on the injectable clock and fires timers kept in the database.
 
 Every timer is a column (`Deadline.next_check_on`, `SupervisionOrder.next_escalate_on`), so timers
-survive restarts and a tick after downtime catches up on everything come due. Rows are read, then
-claimed with a conditional UPDATE on their `version` inside the transaction that writes the events:
-with several instances on one database, exactly one fires each timer.
+survive restarts and a tick after downtime catches up on everything come due. Due deadlines are
+taken a batch at a time, held by the transaction that fires them (row locks on PostgreSQL, SQLite's
+single writer), and moved on by one executemany in it, with their events; due orders are claimed
+one by one with a conditional UPDATE on their `version`. Either way, with several instances on one
+database, exactly one fires each timer.
 """
 
 from __future__ import annotations
