@@ -55,13 +55,26 @@ def envelope_json(
     event: Event, event_id: str, source: str, time: datetime, traceparent: str | None
 ) -> str:
     """The CloudEvents envelope of `event` as `new_envelope(...).model_dump_json()` writes it."""
-    head = (
-        f'{{"specversion":"1.0","id":"{event_id}","source":{_text(source)},'
-        f'"type":"{event.TYPE}","subject":{_text(event.case_no)},'
-        f'"time":{_time(time)},"datacontenttype":"application/json",'
+    return (
+        f'{{"specversion":"1.0","id":"{event_id}",{_source_and_type(source, event.TYPE)}'
+        f'"subject":{_text(event.case_no)},{_time_and_trace(time, time.utcoffset(), traceparent)}'
+        f"{event.model_dump_json()}}}"
+    )
+
+
+@lru_cache(maxsize=64)
+def _source_and_type(source: str, type_: str) -> str:
+    return f'"source":{_text(source)},"type":"{type_}",'
+
+
+@lru_cache(maxsize=256)
+def _time_and_trace(time: datetime, offset: timedelta | None, traceparent: str | None) -> str:
+    """Kept per moment and offset (one instant written in two zones is two texts): a tick
+    stamps thousands of events with one moment."""
+    return (
+        f'"time":{_TIME.dump_json(time).decode()},"datacontenttype":"application/json",'
         f'"traceparent":{_text(traceparent)},"data":'
     )
-    return f"{head}{event.model_dump_json()}}}"
 
 
 def _text(value: str | None) -> str:
@@ -95,17 +108,6 @@ def _new_pool() -> None:
 
 
 os.register_at_fork(after_in_child=_new_pool)  # a forked child never reuses the parent's pool
-
-
-def _time(moment: datetime) -> str:
-    """As pydantic writes it; kept per moment and offset (one instant written in two zones is two
-    texts), since a tick stamps thousands of events with one moment."""
-    return _time_text(moment, moment.utcoffset())
-
-
-@lru_cache(maxsize=256)
-def _time_text(moment: datetime, _offset: timedelta | None) -> str:
-    return _TIME.dump_json(moment).decode()
 
 
 async def _insert_rows(session: AsyncSession) -> None:

@@ -217,7 +217,7 @@ class Scheduler:
                 return False
             expired = {row.case_no for row in rows if today > row.due_on}
             await Store.of(session).load_cases(expired)
-            changes = [await self.timers.fire(session, row, today, result) for row in rows]
+            changes = await self.timers.fire(session, rows, today, result)
             await repository.write_back(session, changes)
         return len(rows) == self.batch
 

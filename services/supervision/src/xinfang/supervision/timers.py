@@ -5,7 +5,7 @@ Pure of scheduling: the `Scheduler` claims the rows and writes back the values r
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,10 +55,19 @@ class DeadlineTimers:
         self._day: date | None = None
         self._schedules: dict[tuple[date, date, int], tuple[str | None, int, date]] = {}
 
-    async def fire(self, s: AsyncSession, row: Any, today: date, result: Any) -> dict:
-        """Announce what came due for one due deadline; returns the row's new values."""
-        if today > row.due_on:
-            return await self._expire(s, row, today, result)
+    async def fire(self, s: AsyncSession, rows: list[Any], today: date, result: Any) -> list[dict]:
+        """Announce what came due for these due deadlines (their events stamped with one moment,
+        as one transaction writes them); returns each row's new values."""
+        now = self.ctx.clock.now()
+        changes = []
+        for row in rows:
+            if today > row.due_on:
+                changes.append(await self._expire(s, row, today, result))
+            else:
+                changes.append(self._warn(s, row, today, now, result))
+        return changes
+
+    def _warn(self, s: AsyncSession, row: Any, today: date, now: datetime, result: Any) -> dict:
         level, warned, next_on = self._warning(row, today)
         if level is not None:
             event = DeadlineWarned(
@@ -68,9 +77,9 @@ class DeadlineTimers:
                 level=level,
                 department_code=row.department_code,
             )
-            emit(s, event, source=self.ctx.source, now=self.ctx.clock.now())
+            emit(s, event, source=self.ctx.source, now=now)
             result.warned += 1
-        return values_of(row, warned=warned, next_check_on=next_on)
+        return {"b_id": row.id, "warned": warned, "next_check_on": next_on}
 
     def _warning(self, row: Any, today: date) -> tuple[str | None, int, date]:
         """The level to announce (if any), the new `warned` count and the next check; many
