@@ -154,22 +154,6 @@ async def orders_to_escalate(
     return list((await session.exec(query)).all())
 
 
-async def resolve_orders(
-    session: AsyncSession, *, case_no: str, deadline_kind: str, on: date
-) -> None:
-    """The step an order chased was done: its orders stop escalating."""
-    await session.exec(  # type: ignore[call-overload]
-        update(SupervisionOrder)
-        .where(
-            col(SupervisionOrder.case_no) == case_no,
-            col(SupervisionOrder.deadline_kind) == deadline_kind,
-            col(SupervisionOrder.status) == "open",
-        )
-        .values(status="resolved", answered_on=on, next_escalate_on=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def orders(
     session: AsyncSession, *, status: str | None, department: str | None, limit: int
 ) -> list[SupervisionOrder]:
