@@ -17,6 +17,7 @@ from xinfang.common.events import (
 )
 from xinfang.common.messaging.tables import OutboxEvent
 from xinfang.common.testing.builders import a_petition_received, a_petition_routed
+from xinfang.supervision.domain import DeadlineKind
 from xinfang.supervision.models import CaseRecord, Deadline
 from xinfang.supervision.store import Store
 
@@ -113,3 +114,20 @@ async def test_a_case_changed_by_two_handlers_of_a_batch_keeps_both_changes(worl
         True,
         ACCEPTED_AT.date(),
     )
+
+
+async def test_what_a_transaction_changed_is_not_read_again_over_its_change(world: Any) -> None:
+    case_no = world.case_no()
+    await world.apply(a_petition_received(case_no=case_no))
+
+    async with world.sv.db.transaction() as session:
+        store = Store.of(session)
+        await store.load_cases([case_no])  # the case alone, as the scheduler reads them
+        held = await store.case(case_no)
+        assert held is not None
+        held.title = "changed before its deadlines were read"
+        routing = await store.deadline(case_no, DeadlineKind.ROUTING)  # reads the case's file
+        assert routing is not None and await store.case(case_no) is held
+
+    stored = await case(world, case_no)
+    assert stored is not None and stored.title == "changed before its deadlines were read"

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, cast, insert, null, select, union_all, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,12 +77,16 @@ def _update(table: Any, key: str, columns: frozenset[str]) -> Any:
 
 
 CASES_NAMED = select(CASES).where(CASES.c.case_no.in_(bindparam("case_nos", expanding=True)))
-DEADLINES_OF = select(DEADLINES).where(DEADLINES.c.case_no == bindparam("case_no"))
-# A case and its deadlines in one statement: a line per deadline (one with no deadline if none).
-CASE_FILE = (
-    select(*CASES.c, *(c.label(f"d_{c.name}") for c in DEADLINES.c))
-    .select_from(CASES.outerjoin(DEADLINES, DEADLINES.c.case_no == CASES.c.case_no))
-    .where(CASES.c.case_no == bindparam("case_no"))
+# A case and its deadlines in one statement: the case's line, with NULL for a deadline's columns,
+# then a line per deadline, with NULL for the case's (neither when supervision has none).
+CASE_FILE = union_all(
+    select(*CASES.c, *(cast(null(), c.type).label(f"d_{c.name}") for c in DEADLINES.c)).where(
+        CASES.c.case_no == bindparam("case_no")
+    ),
+    select(
+        *(cast(null(), c.type).label(c.name) for c in CASES.c),
+        *(c.label(f"d_{c.name}") for c in DEADLINES.c),
+    ).where(DEADLINES.c.case_no == bindparam("case_no")),
 )
 CASE_COLUMNS = len(CASES.c)
 DEADLINE_NAMES = [c.name for c in DEADLINES.c]
@@ -136,26 +140,27 @@ class Store:
             self.cases.update((row.case_no, row) for row in self._track(CaseRow, result.mappings()))
 
     async def deadlines_of(self, case_no: str) -> dict[str, DeadlineRow]:
-        """The case's deadlines by kind, read once per transaction."""
+        """The case's deadlines by kind, read once per transaction (with the case)."""
         if case_no not in self.deadlines:
-            result = await self._run(DEADLINES_OF, {"case_no": case_no})
-            self._hold_deadlines(case_no, self._track(DeadlineRow, result.mappings()))
+            await self._load_file(case_no)
         return self.deadlines[case_no]
 
     async def deadline(self, case_no: str, kind: DeadlineKind) -> DeadlineRow | None:
         return (await self.deadlines_of(case_no)).get(kind.value)
 
     async def _load_file(self, case_no: str) -> None:
+        """Read the case and its deadlines; what the transaction holds already is kept as is."""
         lines = (await self._run(CASE_FILE, {"case_no": case_no})).all()
-        if not lines:
-            self.cases[case_no] = None
-            return
-        [case] = self._track(CaseRow, [lines[0]._mapping])
-        self.cases[case_no] = case
-        if case_no not in self.deadlines:  # else held already, perhaps changed
-            found = [dict(zip(DEADLINE_NAMES, line[CASE_COLUMNS:], strict=True)) for line in lines]
-            rows = self._track(DeadlineRow, [d for d in found if d["id"] is not None])
-            self._hold_deadlines(case_no, rows)
+        if case_no not in self.cases:
+            found = [line._mapping for line in lines if line.case_no is not None]
+            self.cases[case_no] = self._track(CaseRow, found)[0] if found else None
+        if case_no not in self.deadlines:
+            found = [
+                dict(zip(DEADLINE_NAMES, line[CASE_COLUMNS:], strict=True))
+                for line in lines
+                if line.case_no is None
+            ]
+            self._hold_deadlines(case_no, self._track(DeadlineRow, found))
 
     def _hold_deadlines(self, case_no: str, rows: list[Any]) -> None:
         self.deadlines[case_no] = {row.kind: row for row in rows}
