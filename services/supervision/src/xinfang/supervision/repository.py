@@ -73,6 +73,10 @@ async def deadlines_to_check(session: AsyncSession, *, today: date, limit: int) 
     return list((await session.exec(query)).all())
 
 
+# What firing a deadline's timer needs of its row.
+TIMER_COLUMNS = ("id", "case_no", "kind", "department_code", "starts_on", "due_on", "warned")
+
+
 async def due_deadlines(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
     """Up to `limit` timers come due, soonest first, held by this transaction until it commits.
 
@@ -91,9 +95,6 @@ async def due_deadlines(session: AsyncSession, *, today: date, limit: int) -> li
     )
     connection = await session.connection()
     return list((await connection.execute(query)).all())
-
-
-TIMER_COLUMNS = ("id", "case_no", "kind", "department_code", "starts_on", "due_on", "warned")
 
 
 async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:

@@ -1,6 +1,6 @@
 """Firing one claimed deadline timer: a graded warning, or what its running out means.
 
-Pure of scheduling: the `Scheduler` claims the rows and writes back the values returned here.
+Pure of scheduling: the `Scheduler` takes the due rows and writes back the values returned here.
 """
 
 from __future__ import annotations
