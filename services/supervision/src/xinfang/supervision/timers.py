@@ -1,4 +1,4 @@
-"""Firing one claimed deadline timer: a graded warning, or what its running out means.
+"""Firing due deadline timers: a graded warning, or what a clock running out means.
 
 Pure of scheduling: the `Scheduler` takes the due rows and writes back the values returned here.
 """
