@@ -45,6 +45,13 @@ class World:
         async with self.sv.db.transaction() as session:
             await self.table[envelope.type](session, event, envelope)
 
+    async def apply_together(self, *events: Event) -> None:
+        """Apply events in one unit of work, as the consumer runner applies a fetched batch."""
+        async with self.sv.db.transaction() as session:
+            for event in events:
+                envelope = new_envelope(event, source="/test", time=self.clock.now())
+                await self.table[envelope.type](session, event, envelope)
+
     def on(self, year: int, month: int, day: int, hour: int = 9) -> None:
         """Move the clock to `hour` o'clock China time on that day."""
         self.clock.set(datetime(year, month, day, hour, tzinfo=CHINA_TZ).astimezone(UTC))

@@ -13,6 +13,7 @@ from typing import Any
 
 from xinfang.common.events import (
     AssignmentAccepted,
+    CaseAnswered,
     DeadlineMissed,
     DeadlineWarned,
     SupervisionEscalated,
@@ -127,6 +128,43 @@ async def test_two_instances_on_one_database_fire_each_timer_once(
         assert sorted(await fired(world, case_no)) == sorted(
             event for _, events in TIMELINE for event in events
         ), case_no
+
+
+async def test_two_instances_taking_small_batches_fire_each_timer_once(world_with: Any) -> None:
+    one, other = await world_with(scheduler_batch=2), await world_with(scheduler_batch=3)
+    cases = [await an_accepted_case(one) for _ in range(7)]
+    for day, _ in TIMELINE:
+        one.on(*day)
+        other.on(*day)
+        await asyncio.gather(one.tick(), other.tick())
+
+    for case_no in cases:
+        assert sorted(await fired(one, case_no)) == sorted(
+            event for _, events in TIMELINE for event in events
+        ), case_no
+
+
+async def test_a_late_answer_resolves_the_order_that_chased_it(world: Any, api: Any) -> None:
+    case_no = await an_accepted_case(world)
+    world.on(2026, 5, 7)
+    await world.tick()
+
+    await world.apply(
+        CaseAnswered(
+            case_no=case_no,
+            department_code="C_HOUSING",
+            outcome="explained",
+            summary="已答复",
+            legal_basis="《信访工作条例》第三十二条",
+            answered_at=datetime(2026, 5, 8, 2, 0, tzinfo=UTC),
+        )
+    )
+    world.on(2026, 6, 30)
+    await world.tick()
+
+    orders = (await api.get("/api/v1/orders", headers=world.auth_supervisor())).json()
+    assert [(o["case_no"], o["status"]) for o in orders] == [(case_no, "resolved")]
+    assert ("escalated", "department_head") not in await fired(world, case_no)
 
 
 async def test_timers_live_in_the_database_and_a_fresh_instance_fires_them(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
@@ -72,54 +73,48 @@ async def deadlines_to_check(session: AsyncSession, *, today: date, limit: int) 
     return list((await session.exec(query)).all())
 
 
-async def claim_due(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
-    """Take up to `limit` due timers off the queue in one statement; returns the rows as claimed.
+# What firing a deadline's timer needs of its row.
+TIMER_COLUMNS = ("id", "case_no", "kind", "department_code", "starts_on", "due_on", "warned")
 
-    The UPDATE re-checks `next_check_on <= today AND status = 'open'` on each row as it locks it,
-    so a row another instance claimed (its `next_check_on` now NULL) is skipped: each timer goes
-    to exactly one instance. The claimed rows get their new timer in `write_back`, in the same
-    transaction; if it rolls back, so does the claim.
+
+async def due_deadlines(session: AsyncSession, *, today: date, limit: int) -> list[Any]:
+    """Up to `limit` timers come due, soonest first, held by this transaction until it commits.
+
+    On PostgreSQL the rows are locked (FOR UPDATE) and rows another instance holds are skipped
+    (SKIP LOCKED; one it fired and committed meanwhile no longer matches). SQLite runs one write
+    transaction at a time (BEGIN IMMEDIATE), so no other instance reads them before this one
+    commits. `write_back` moves each timer on in the same transaction: each fires once.
     """
-    due = (
-        col(Deadline.next_check_on) <= today,
-        Deadline.status == DeadlineStatus.OPEN.value,
+    table = Deadline.__table__  # type: ignore[attr-defined]
+    query = (
+        select(*(table.c[name] for name in TIMER_COLUMNS))
+        .where(table.c.next_check_on <= today, table.c.status == DeadlineStatus.OPEN.value)
+        .order_by(table.c.next_check_on)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    ids = select(Deadline.id).where(*due).order_by(col(Deadline.next_check_on)).limit(limit)
-    statement = (
-        update(Deadline)
-        .where(col(Deadline.id).in_(ids.scalar_subquery()), *due)
-        .values(next_check_on=None, version=col(Deadline.version) + 1)
-        .returning(*Deadline.__table__.c)  # type: ignore[attr-defined]
-        .execution_options(synchronize_session=False)
-    )
-    return list((await session.exec(statement)).all())  # type: ignore[call-overload]
-
-
-async def load_cases(session: AsyncSession, *, case_nos: set[str]) -> list[CaseRecord]:
-    """Bring these cases into the session in one query; while the caller holds the list,
-    `session.get` finds each without a query."""
-    if not case_nos:
-        return []
-    query = select(CaseRecord).where(col(CaseRecord.case_no).in_(sorted(case_nos)))
-    return list((await session.exec(query)).all())
+    connection = await session.connection()
+    return list((await connection.execute(query)).all())
 
 
 async def write_back(session: AsyncSession, changes: list[dict[str, Any]]) -> None:
-    """Store the claimed rows' new values, in one executemany by primary key."""
-    if changes:
-        table = Deadline.__table__  # type: ignore[attr-defined]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                warned=bindparam("warned"),
-                status=bindparam("status"),
-                next_check_on=bindparam("next_check_on"),
-                settled_on=bindparam("settled_on"),
-            )
-        )
-        rows = [{"b_id": c["id"], **{k: v for k, v in c.items() if k != "id"}} for c in changes]
-        await session.exec(statement, params=rows)  # type: ignore[call-overload]
+    """Store the fired timers' new values and a new `version` (as a claim would): one
+    executemany by primary key for each set of columns changed (SQLite rewrites the index entries
+    of every column set, so a warning does not set `status`)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    connection = await session.connection()
+    for columns, params in groups.items():
+        await connection.execute(_write_back(columns), params)
+
+
+@lru_cache(maxsize=16)
+def _write_back(columns: tuple[str, ...]) -> Any:
+    table = Deadline.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {name: bindparam(name) for name in columns if name != "b_id"}
+    values["version"] = table.c.version + 1
+    return update(table).where(table.c.id == bindparam("b_id")).values(values)
 
 
 async def claim(session: AsyncSession, row: Deadline | SupervisionOrder, values: dict) -> bool:
@@ -158,22 +153,6 @@ async def orders_to_escalate(
         .limit(limit)
     )
     return list((await session.exec(query)).all())
-
-
-async def resolve_orders(
-    session: AsyncSession, *, case_no: str, deadline_kind: str, on: date
-) -> None:
-    """The step an order chased was done: its orders stop escalating."""
-    await session.exec(  # type: ignore[call-overload]
-        update(SupervisionOrder)
-        .where(
-            col(SupervisionOrder.case_no) == case_no,
-            col(SupervisionOrder.deadline_kind) == deadline_kind,
-            col(SupervisionOrder.status) == "open",
-        )
-        .values(status="resolved", answered_on=on, next_escalate_on=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def orders(

@@ -1,9 +1,11 @@
 """The scheduler: a worker that ticks on the injectable clock and fires timers kept in the database.
 
 Every timer is a column (`Deadline.next_check_on`, `SupervisionOrder.next_escalate_on`), so timers
-survive restarts and a tick after downtime catches up on everything come due. Rows are read, then
-claimed with a conditional UPDATE on their `version` inside the transaction that writes the events:
-with several instances on one database, exactly one fires each timer.
+survive restarts and a tick after downtime catches up on everything come due. Due deadlines are
+taken a batch at a time, held by the transaction that fires them (row locks on PostgreSQL, SQLite's
+single writer), and moved on by one executemany in it, with their events; due orders are claimed
+one by one with a conditional UPDATE on their `version`. Either way, with several instances on one
+database, exactly one fires each timer.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from xinfang.supervision.handlers.orders import (
 )
 from xinfang.supervision.metrics import SupervisionMetrics
 from xinfang.supervision.models import Deadline, ZeroReport
+from xinfang.supervision.store import Store
 from xinfang.supervision.timers import DeadlineTimers
 
 log = get_logger(__name__)
@@ -207,15 +210,14 @@ class Scheduler:
     # --- deadlines --------------------------------------------------------------------------
 
     async def _deadlines_round(self, today: date, result: TickResult) -> bool:
-        """Claim a batch of due timers in one statement, fire them, write them back in bulk."""
+        """Take a batch of due timers in one statement, fire them, write them back in bulk."""
         async with self.db.transaction() as session:
-            rows = await repository.claim_due(session, today=today, limit=self.batch)
+            rows = await repository.due_deadlines(session, today=today, limit=self.batch)
             if not rows:
                 return False
             expired = {row.case_no for row in rows if today > row.due_on}
-            cases = await repository.load_cases(session, case_nos=expired)  # held while firing
-            changes = [await self.timers.fire(session, row, today, result) for row in rows]
-            del cases
+            await Store.of(session).load_cases(expired)
+            changes = await self.timers.fire(session, rows, today, result)
             await repository.write_back(session, changes)
         return len(rows) == self.batch
 

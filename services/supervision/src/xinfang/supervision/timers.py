@@ -1,18 +1,17 @@
-"""Firing one claimed deadline timer: a graded warning, or what its running out means.
+"""Firing due deadline timers: a graded warning, or what a clock running out means.
 
-Pure of scheduling: the `Scheduler` claims the rows and writes back the values returned here.
+Pure of scheduling: the `Scheduler` takes the due rows and writes back the values returned here.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import DeadlineMissed, DeadlineWarned, PoisonMessage
 from xinfang.common.logging import get_logger
-from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import (
@@ -26,6 +25,7 @@ from xinfang.supervision.domain import (
 from xinfang.supervision.handlers import review
 from xinfang.supervision.handlers.cases import case_of, set_status
 from xinfang.supervision.handlers.orders import issue_order
+from xinfang.supervision.outbox import emit
 
 log = get_logger(__name__)
 
@@ -43,15 +43,8 @@ LAPSED_STATUS = {
 
 
 def values_of(row: Any, **changes: Any) -> dict[str, Any]:
-    """A claimed row's values for the bulk write-back (every key, so one statement serves all)."""
-    values = {
-        "id": row.id,
-        "warned": row.warned,
-        "status": row.status,
-        "next_check_on": None,
-        "settled_on": row.settled_on,
-    }
-    return values | changes
+    """A fired row's new values for the bulk write-back, keyed by its id (`b_id`)."""
+    return {"b_id": row.id, "next_check_on": None} | changes
 
 
 class DeadlineTimers:
@@ -59,32 +52,50 @@ class DeadlineTimers:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._day: date | None = None
+        self._schedules: dict[tuple[date, date, int], tuple[str | None, int, date]] = {}
 
-    async def fire(self, s: AsyncSession, row: Any, today: date, result: Any) -> dict:
-        """Announce what came due for one claimed deadline; returns the row's new values."""
-        if today > row.due_on:
-            return await self._expire(s, row, today, result)
-        level, warned = domain.warning_due(
-            self.ctx.levels,
-            starts_on=row.starts_on,
-            due_on=row.due_on,
-            warned=row.warned,
-            today=today,
-        )
-        next_on = domain.next_check(
-            self.ctx.levels, starts_on=row.starts_on, due_on=row.due_on, warned=warned
-        )
+    async def fire(self, s: AsyncSession, rows: list[Any], today: date, result: Any) -> list[dict]:
+        """Announce what came due for these due deadlines (their events stamped with one moment,
+        as one transaction writes them); returns each row's new values."""
+        now = self.ctx.clock.now()
+        changes = []
+        for row in rows:
+            if today > row.due_on:
+                changes.append(await self._expire(s, row, today, result))
+            else:
+                changes.append(self._warn(s, row, today, now, result))
+        return changes
+
+    def _warn(self, s: AsyncSession, row: Any, today: date, now: datetime, result: Any) -> dict:
+        level, warned, next_on = self._warning(row, today)
         if level is not None:
             event = DeadlineWarned(
                 case_no=row.case_no,
                 kind=row.kind,
                 due_on=row.due_on,
-                level=level.name,
+                level=level,
                 department_code=row.department_code,
             )
-            add_event(s, event, source=self.ctx.source, now=self.ctx.clock.now())
+            emit(s, event, source=self.ctx.source, now=now)
             result.warned += 1
-        return values_of(row, warned=warned, next_check_on=next_on)
+        return {"b_id": row.id, "warned": warned, "next_check_on": next_on}
+
+    def _warning(self, row: Any, today: date) -> tuple[str | None, int, date]:
+        """The level to announce (if any), the new `warned` count and the next check; many
+        deadlines of a tick share their dates, so each answer is kept (cleared each day)."""
+        if today != self._day or len(self._schedules) > 10_000:
+            self._day, self._schedules = today, {}
+        key = (row.starts_on, row.due_on, row.warned)
+        if key not in self._schedules:
+            level, warned = domain.warning_due(
+                self.ctx.levels, starts_on=key[0], due_on=key[1], warned=key[2], today=today
+            )
+            next_on = domain.next_check(
+                self.ctx.levels, starts_on=key[0], due_on=key[1], warned=warned
+            )
+            self._schedules[key] = (level.name if level else None, warned, next_on)
+        return self._schedules[key]
 
     async def _expire(self, s: AsyncSession, row: Any, today: date, result: Any) -> dict:
         kind = DeadlineKind(row.kind)
@@ -113,7 +124,7 @@ class DeadlineTimers:
     async def _miss(self, s: AsyncSession, row: Any, kind: DeadlineKind) -> None:
         """Overdue: announced, the case marked, and a duty's department gets a 督办单."""
         at = self.ctx.clock.now()
-        add_event(
+        emit(
             s,
             DeadlineMissed(
                 case_no=row.case_no,
@@ -126,7 +137,6 @@ class DeadlineTimers:
         )
         case = await case_of(s, row.case_no, at=at)
         case.overdue = True
-        s.add(case)
         if kind in OVERDUE_STATUS:
             self._moved(s, case, OVERDUE_STATUS[kind])
         if kind in DUTIES and row.department_code:

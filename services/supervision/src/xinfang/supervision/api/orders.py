@@ -13,9 +13,10 @@ from xinfang.common.errors import ApiError, not_found
 from xinfang.common.web import ERROR_RESPONSES
 from xinfang.supervision import domain, repository
 from xinfang.supervision.api.deps import OrderReader, SupervisionDep, Supervisor
-from xinfang.supervision.handlers.cases import case_of, note
+from xinfang.supervision.handlers.cases import note
 from xinfang.supervision.handlers.orders import issue_order
 from xinfang.supervision.models import CaseRecord, SupervisionOrder
+from xinfang.supervision.store import Store
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="信访件编号")]
@@ -82,7 +83,7 @@ async def create_order(
             feedback_days=body.feedback_days,
             ctx=supervision.ctx,
         )
-    return OrderPublic(**order.model_dump())
+    return OrderPublic(**vars(order))
 
 
 @router.get("/orders", tags=["orders"], summary="The supervision-order register")
@@ -125,7 +126,7 @@ async def answer_order(
             at=supervision.clock.now(),
             text=f"{order.department_code}反馈督办单{order.order_id}：{body.feedback[:200]}",
         )
-    return OrderPublic(**order.model_dump())
+    return OrderPublic(**vars(order))
 
 
 def _may_answer(who: object, order: SupervisionOrder) -> None:
@@ -147,10 +148,9 @@ async def assign_leader(
     """包案: name the leader who personally owns the case, and the plan (for the ledger)."""
     now = supervision.clock.now()
     async with supervision.db.transaction() as session:
-        if await session.get(CaseRecord, case_no) is None:
+        case = await Store.of(session).case(case_no)
+        if case is None:
             raise not_found("信访件", "case")
-        case = await case_of(session, case_no, at=now)
         case.responsible_leader, case.plan = body.leader, body.plan
-        session.add(case)
         note(session, case_no=case_no, what="leader", at=now, text=f"包案领导：{body.leader}")
     return {"case_no": case_no, "responsible_leader": body.leader, "plan": body.plan}

@@ -9,9 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.db import before_commit
 from xinfang.common.events import CaseStatusChanged, PoisonMessage
-from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision.domain import CaseStatus, ImpossibleTransition, TooEarly, move
-from xinfang.supervision.models import CaseRecord, TimelineEntry
+from xinfang.supervision.models import TimelineEntry
+from xinfang.supervision.outbox import emit
+from xinfang.supervision.store import CaseRow, Store
 
 TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 
@@ -30,26 +31,23 @@ async def _insert_lines(session: AsyncSession) -> None:
         await session.exec(insert(TIMELINE), params=lines)  # type: ignore[call-overload]
 
 
-async def case_of(session: AsyncSession, case_no: str, *, at: datetime) -> CaseRecord:
+async def case_of(session: AsyncSession, case_no: str, *, at: datetime) -> CaseRow:
     """The case's record, created empty when supervision first hears of it."""
-    case = await session.get(CaseRecord, case_no)
-    if case is None:
-        case = CaseRecord(case_no=case_no, updated_at=at)
-        session.add(case)
-    return case
+    store = Store.of(session)
+    return await store.case(case_no) or store.new_case(case_no, at=at)
 
 
-async def known_case(session: AsyncSession, case_no: str) -> CaseRecord:
+async def known_case(session: AsyncSession, case_no: str) -> CaseRow:
     """The case's record, which its registration must have created: an event about a case not
     registered here yet came early (instances consume in parallel), so it is retried."""
-    case = await session.get(CaseRecord, case_no)
+    case = await Store.of(session).case(case_no)
     if case is None or case.status is None:
         raise TooEarly(f"case {case_no}: not registered here yet")
     return case
 
 
 def set_status(
-    session: AsyncSession, case: CaseRecord, target: CaseStatus, *, at: datetime, source: str
+    session: AsyncSession, case: CaseRow, target: CaseStatus, *, at: datetime, source: str
 ) -> bool:
     """Move the case to `target`, announcing it; an impossible move is a poison message, an early
     one (TooEarly) an ordinary error the consumer retries with back-off."""
@@ -61,10 +59,9 @@ def set_status(
     if not changed:
         return False
     case.status, case.updated_at = target.value, at
-    session.add(case)
     event = CaseStatusChanged(
         case_no=case.case_no, status=target.value, status_zh=target.zh, changed_at=at
     )
-    add_event(session, event, source=source, now=at)
+    emit(session, event, source=source, now=at)
     note(session, case_no=case.case_no, what="status", text=f"状态：{target.zh}", at=at)
     return True

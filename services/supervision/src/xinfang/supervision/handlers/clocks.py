@@ -8,12 +8,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import DeadlineScheduled
 from xinfang.common.logging import get_logger
-from xinfang.common.messaging.outbox import add_event
-from xinfang.supervision import domain, repository
+from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import NATIONAL, DeadlineKind, DeadlineStatus, Due, Profile
 from xinfang.supervision.handlers.cases import note
-from xinfang.supervision.models import Deadline
+from xinfang.supervision.outbox import emit
+from xinfang.supervision.store import AnyDeadline, DeadlineRow, Store
 
 log = get_logger(__name__)
 
@@ -32,16 +32,20 @@ async def start_clock(
     profile: Profile = NATIONAL,
     department_code: str | None = None,
     due: Due | None = None,
-) -> Deadline | None:
+) -> DeadlineRow | None:
     """Record a case's deadline of `kind` with its `deadline.scheduled`; once per case and kind,
-    except that a clock closed by a return or transfer starts again for the next department."""
+    except that a clock closed by a return or transfer starts again for the next department.
+
+    A new row is inserted when the transaction commits: one that a concurrent instance inserted
+    first fails the transaction there, and the runner applies the event again, alone."""
     ctx = ctx or Context(clock=clock, source=source or "/xinfang/supervision")  # type: ignore[arg-type]
-    existing = await repository.get_deadline(session, case_no=case_no, kind=kind)
+    store = Store.of(session)
+    existing = await store.deadline(case_no, kind)
     if existing is not None and existing.status != DeadlineStatus.CLOSED.value:
         log.info("deadline_already_started", case_no=case_no, kind=kind.value)
         return None
     due = due or domain.schedule(kind, starts_on=starts_on, profile=profile, calendar=ctx.calendar)
-    row = existing or Deadline(
+    row = existing or store.new_deadline(
         case_no=case_no,
         kind=kind.value,
         created_at=ctx.clock.now(),
@@ -57,8 +61,6 @@ async def start_clock(
     row.paused_on, row.paused_days, row.extension_days = None, 0, 0
     row.status, row.settled_on, row.version = DeadlineStatus.OPEN.value, None, row.version + 1
     _apply_due(row, due, ctx)
-    session.add(row)
-    await session.flush()  # a concurrent instance's row fails here; the runner retries the event
     announce(session, row, ctx)
     await _alert_unknown_years(session, due, ctx)
     return row
@@ -78,7 +80,7 @@ async def _alert_unknown_years(session: AsyncSession, due: Due, ctx: Context) ->
         )
 
 
-def _apply_due(row: Deadline, due: Due, ctx: Context) -> None:
+def _apply_due(row: AnyDeadline, due: Due, ctx: Context) -> None:
     today = domain.china_day(ctx.clock.now())
     row.starts_on, row.due_on, row.basis, row.provisional = (
         due.starts_on,
@@ -94,7 +96,7 @@ def _apply_due(row: Deadline, due: Due, ctx: Context) -> None:
     )
 
 
-def announce(session: AsyncSession, row: Deadline, ctx: Context) -> None:
+def announce(session: AsyncSession, row: AnyDeadline, ctx: Context) -> None:
     """`deadline.scheduled` (start or recount) and a timeline line."""
     event = DeadlineScheduled(
         case_no=row.case_no,
@@ -105,7 +107,7 @@ def announce(session: AsyncSession, row: Deadline, ctx: Context) -> None:
         provisional=row.provisional,
         department_code=row.department_code,
     )
-    add_event(session, event, source=ctx.source, now=ctx.clock.now())
+    emit(session, event, source=ctx.source, now=ctx.clock.now())
     note(
         session,
         case_no=row.case_no,
@@ -118,9 +120,10 @@ def announce(session: AsyncSession, row: Deadline, ctx: Context) -> None:
 
 async def settle(
     session: AsyncSession, *, case_no: str, kind: DeadlineKind, ctx: Context, closed: bool = False
-) -> Deadline | None:
+) -> DeadlineRow | None:
     """The step of `kind` was done (met, or late if overdue) or became moot (`closed`)."""
-    row = await repository.get_deadline(session, case_no=case_no, kind=kind)
+    store = Store.of(session)
+    row = await store.deadline(case_no, kind)
     if row is None or row.status not in RUNNING:
         return None
     if closed:
@@ -130,14 +133,13 @@ async def settle(
         row.status = (DeadlineStatus.LATE if late else DeadlineStatus.MET).value
     row.settled_on, row.next_check_on = domain.china_day(ctx.clock.now()), None
     row.version += 1
-    session.add(row)
-    await repository.resolve_orders(
-        session, case_no=case_no, deadline_kind=kind.value, on=row.settled_on
-    )
+    case = await store.case(case_no)
+    if case is None or case.overdue:  # a clock's orders are issued as it is missed, marking it
+        store.resolve_orders(case_no=case_no, deadline_kind=kind.value, on=row.settled_on)
     return row
 
 
-async def recount(session: AsyncSession, row: Deadline, ctx: Context) -> Deadline:
+async def recount(session: AsyncSession, row: AnyDeadline, ctx: Context) -> AnyDeadline:
     """Count an open deadline again (extension, resume, a newly loaded calendar) and announce it."""
     if row.fixed:
         return row
@@ -155,17 +157,15 @@ async def recount(session: AsyncSession, row: Deadline, ctx: Context) -> Deadlin
     ):
         row.status = DeadlineStatus.OPEN.value
     row.version += 1
-    session.add(row)
     announce(session, row, ctx)
     await _alert_unknown_years(session, due, ctx)
     return row
 
 
-async def pause(session: AsyncSession, row: Deadline, ctx: Context) -> Deadline:
+async def pause(session: AsyncSession, row: AnyDeadline, ctx: Context) -> AnyDeadline:
     """Stop the clock (a hearing): no timer fires while it stands still."""
     row.status, row.paused_on, row.next_check_on = DeadlineStatus.PAUSED.value, _today(ctx), None
     row.version += 1
-    session.add(row)
     note(
         session,
         case_no=row.case_no,
@@ -176,7 +176,7 @@ async def pause(session: AsyncSession, row: Deadline, ctx: Context) -> Deadline:
     return row
 
 
-async def resume(session: AsyncSession, row: Deadline, ctx: Context) -> Deadline:
+async def resume(session: AsyncSession, row: AnyDeadline, ctx: Context) -> AnyDeadline:
     """Start the clock again; the days it stood still are added and the date recounted."""
     assert row.paused_on is not None
     row.paused_days += (_today(ctx) - row.paused_on).days

@@ -6,21 +6,21 @@ summary names the period. Each alert has a key, so it is raised once however oft
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import PetitionReceived
 from xinfang.supervision.context import Context
 from xinfang.supervision.handlers.orders import raise_alert
 from xinfang.supervision.models import CaseRecord
+from xinfang.supervision.store import CaseRow, Store
 
 
 async def check_petition(s: AsyncSession, event: PetitionReceived, *, ctx: Context) -> None:
     """A collective petition alerts at once; the petition may also complete a cluster."""
-    case = await s.get(CaseRecord, event.case_no)
+    case = await Store.of(s).case(event.case_no)
     if case is None or case.received_on is None:
         return
     period = ctx.early.period_on(case.received_on)
@@ -44,24 +44,11 @@ async def check_petition(s: AsyncSession, event: PetitionReceived, *, ctx: Conte
 
 
 async def _check_cluster(
-    s: AsyncSession, case: CaseRecord, *, ctx: Context, threshold: int | None, prefix: str
+    s: AsyncSession, case: CaseRow, *, ctx: Context, threshold: int | None, prefix: str
 ) -> None:
     assert case.received_on is not None
     window = ctx.early.window_days
-    since = case.received_on - timedelta(days=window - 1)
-    await s.flush()
-    count = (
-        await s.exec(
-            select(func.count())
-            .select_from(CaseRecord)
-            .where(
-                CaseRecord.region_code == case.region_code,
-                CaseRecord.category_code == case.category_code,
-                col(CaseRecord.received_on) >= since,
-                col(CaseRecord.received_on) <= case.received_on,
-            )
-        )
-    ).one()
+    count = await _similar(s, case, since=case.received_on - timedelta(days=window - 1))
     if count < (threshold or ctx.early.cluster):
         return
     bucket = case.received_on.toordinal() // window  # one alert per place, matter and window
@@ -74,4 +61,42 @@ async def _check_cluster(
         category_code=case.category_code,
         summary=f"{prefix}同类信访聚集：{window}日内{count}件（属地{case.region_code}，"
         f"分类{case.category_code}） ({count} similar petitions within {window} days)",
+    )
+
+
+async def _similar(s: AsyncSession, case: CaseRow, *, since: date) -> int:
+    """Cases of the same place and matter received from `since` to this one: those the
+    transaction holds as they stand now (not written yet), the others as the database has them."""
+    held = Store.of(s).held_cases()
+    params = {
+        "region": case.region_code,
+        "category": case.category_code,
+        "since": since,
+        "until": case.received_on,
+        "held": [c.case_no for c in held],
+    }
+    in_db = (await (await s.connection()).execute(SIMILAR, params)).scalar_one()
+    return int(in_db) + sum(1 for c in held if _alike(c, case, since))
+
+
+CASES = CaseRecord.__table__  # type: ignore[attr-defined]
+SIMILAR = (
+    select(func.count())
+    .select_from(CASES)
+    .where(
+        CASES.c.region_code == bindparam("region"),
+        CASES.c.category_code == bindparam("category"),
+        CASES.c.received_on >= bindparam("since"),
+        CASES.c.received_on <= bindparam("until"),
+        CASES.c.case_no.not_in(bindparam("held", expanding=True)),
+    )
+)
+
+
+def _alike(other: CaseRow, case: CaseRow, since: date) -> bool:
+    return (
+        other.region_code == case.region_code
+        and other.category_code == case.category_code
+        and other.received_on is not None
+        and since <= other.received_on <= case.received_on
     )

@@ -20,12 +20,13 @@ from xinfang.common.events import (
     ReviewRequested,
 )
 from xinfang.common.logging import get_logger
-from xinfang.supervision import domain, repository
+from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import CaseStatus, DeadlineKind, TooEarly
 from xinfang.supervision.handlers import early, review
 from xinfang.supervision.handlers.cases import case_of, known_case, note, set_status
 from xinfang.supervision.handlers.clocks import recount, settle, start_clock
+from xinfang.supervision.store import Store
 
 log = get_logger(__name__)
 
@@ -155,10 +156,9 @@ async def on_transferred(s: AsyncSession, event: Event, _: Envelope, *, ctx: Con
     day = domain.china_day(event.transferred_at)
     await settle(s, case_no=event.case_no, kind=K.ACCEPTANCE_NOTICE, ctx=ctx, closed=True)
     for kind in (K.HANDLING, K.REPORT_BACK):  # running duties follow the case to its new holder
-        row = await repository.get_deadline(s, case_no=event.case_no, kind=kind)
+        row = await Store.of(s).deadline(event.case_no, kind)
         if row is not None and row.settled_on is None:
             row.department_code = event.department_code
-            s.add(row)
     await start_clock(
         s,
         case_no=event.case_no,
@@ -176,7 +176,7 @@ async def on_extension(s: AsyncSession, event: Event, _: Envelope, *, ctx: Conte
     if not event.approved:
         return
     case = await known_case(s, event.case_no)
-    row = await repository.get_deadline(s, case_no=event.case_no, kind=K.HANDLING)
+    row = await Store.of(s).deadline(event.case_no, K.HANDLING)
     if row is None:
         raise TooEarly(f"case {event.case_no}: extension before the handling clock started")
     if row.extension_days:

@@ -9,11 +9,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import AlertRaised, SupervisionEscalated, SupervisionOrderIssued
-from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.handlers.cases import note
 from xinfang.supervision.models import Alert, CaseRecord, SupervisionOrder
+from xinfang.supervision.outbox import emit
+from xinfang.supervision.store import OrderRow, Store
 
 KIND_ZH = {"order": "督办单", "recommendation": "改进建议"}
 
@@ -29,12 +30,12 @@ async def issue_order(
     deadline_kind: str | None = None,
     issued_by: str = "system",
     feedback_days: int | None = None,
-) -> SupervisionOrder:
+) -> OrderRow:
     """Issue an order to `department_code` with a feedback deadline; unanswered, it escalates."""
     now = ctx.clock.now()
     today = domain.china_day(now)
     feedback_due = today + timedelta(days=feedback_days or ctx.feedback_days)
-    order = SupervisionOrder(
+    order = Store.of(s).new_order(
         order_id=f"DB{uuid.uuid4().hex[:16].upper()}",
         case_no=case_no,
         department_code=department_code,
@@ -47,7 +48,6 @@ async def issue_order(
         next_escalate_on=feedback_due + timedelta(days=1) if ctx.ladder else None,
         created_at=now,
     )
-    s.add(order)
     event = SupervisionOrderIssued(
         case_no=case_no,
         order_id=order.order_id,
@@ -58,7 +58,7 @@ async def issue_order(
         kind=kind,  # type: ignore[arg-type]
         deadline_kind=deadline_kind,
     )
-    add_event(s, event, source=ctx.source, now=now)
+    emit(s, event, source=ctx.source, now=now)
     note(
         s,
         case_no=case_no,
@@ -95,7 +95,7 @@ async def announce_escalation(
         department_code=order.department_code,
         responsible_leader=case.responsible_leader if case else None,
     )
-    add_event(s, event, source=ctx.source, now=now)
+    emit(s, event, source=ctx.source, now=now)
     note(
         s,
         case_no=order.case_no,
@@ -139,7 +139,7 @@ async def raise_alert(
     )
     s.add(alert)
     await s.flush()
-    add_event(
+    emit(
         s,
         AlertRaised(
             case_no=case_no,

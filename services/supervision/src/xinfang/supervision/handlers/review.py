@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import CaseAnswered, CaseFinalised, ReviewOpened, ReviewRequested
-from xinfang.common.messaging.outbox import add_event
-from xinfang.supervision import domain, repository
+from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import CaseStatus, DeadlineKind
 from xinfang.supervision.handlers.cases import known_case, note, set_status
 from xinfang.supervision.handlers.clocks import settle, start_clock
-from xinfang.supervision.models import CaseRecord
+from xinfang.supervision.outbox import emit
+from xinfang.supervision.store import CaseRow, Store
 
 K, S = DeadlineKind, CaseStatus
 
@@ -63,7 +63,7 @@ async def requested(s: AsyncSession, event: ReviewRequested, *, ctx: Context) ->
     window, status, decision = REQUESTS[event.level]
     at, day = ctx.clock.now(), domain.china_day(event.requested_at)
     case = await known_case(s, event.case_no)
-    row = await repository.get_deadline(s, case_no=event.case_no, kind=window)
+    row = await Store.of(s).deadline(event.case_no, window)
     if row is None or day > row.due_on or case.finalised:
         note(
             s,
@@ -93,27 +93,27 @@ async def requested(s: AsyncSession, event: ReviewRequested, *, ctx: Context) ->
             body_department_code=body,
             due_on=started.due_on,
         )
-        add_event(s, opened, source=ctx.source, now=at)
+        emit(s, opened, source=ctx.source, now=at)
 
 
-async def _body_above(s: AsyncSession, case: CaseRecord, level: str, ctx: Context) -> str:
+async def _body_above(s: AsyncSession, case: CaseRow, level: str, ctx: Context) -> str:
     """The parent of the handler (复查), or of the review body (复核); itself at the top."""
     below = case.department_code or ""
     if level == "re_review":
-        earlier = await repository.get_deadline(s, case_no=case.case_no, kind=K.REVIEW_DECISION)
+        earlier = await Store.of(s).deadline(case.case_no, K.REVIEW_DECISION)
         below = (earlier.department_code if earlier else None) or below
     return ctx.parents.get(below) or below
 
 
 async def finalise(
-    s: AsyncSession, case: CaseRecord, *, reason: str, at: datetime, source: str
+    s: AsyncSession, case: CaseRow, *, reason: str, at: datetime, source: str
 ) -> None:
     """审核认定办结: intake is told, and refuses the same facts and reasons from now on."""
     if case.finalised:
         return
     set_status(s, case, S.CONCLUDED, at=at, source=source)
     case.finalised = True
-    add_event(
+    emit(
         s,
         CaseFinalised(case_no=case.case_no, reason=reason, finalised_at=at),
         source=source,
