@@ -8,6 +8,7 @@ from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtplib.email import flatten_message
 
 from xinfang.common.testing.nats_server import free_port
 from xinfang.notify.channels import DeliveryError, OutboundMessage
@@ -50,6 +51,32 @@ def test_an_email_notice_is_utf8_from_the_bureau_and_reads_back_intact() -> None
     assert parsed["To"] == "zhang.sanfeng@example.cn"
     assert parsed.get_content_charset() == "utf-8"
     assert "您提出的信访事项已予登记" in parsed.get_content()
+
+
+def test_a_long_body_and_subject_read_back_intact_through_any_mail_server() -> None:
+    line = "　　经查，" + "该路段雨后积水的原因已经查明，" * 80  # one line of ~3,000 bytes
+    subject = "【江宁市信访局】" + "信访事项处理意见书" * 8 + "（XF20261122000001）"
+    email = a_channel().build(a_message(subject=subject, body=line + "\n"))
+
+    raw = flatten_message(email, cte_type="7bit")  # a server without 8BITMIME
+    parsed = message_from_bytes(raw, policy=default_policy)
+    assert raw.isascii() and max(len(row) for row in raw.splitlines()) <= 998
+    assert parsed["Subject"] == subject
+    assert parsed.get_content() == line + "\n"
+
+
+def test_a_notice_to_an_internationalised_address_keeps_it_in_utf8() -> None:
+    email = a_channel().build(a_message(recipient="张三@例子.中国"))
+
+    parsed = message_from_bytes(flatten_message(email, utf8=True), policy=default_policy)
+    assert parsed["To"] == "张三@例子.中国"
+    assert parsed["Subject"] == SUBJECT
+    assert parsed["Message-ID"] == "<notice-9f1c2a@xinfang.notify>"
+
+
+def test_a_line_break_in_an_address_never_becomes_a_header_of_its_own() -> None:
+    with pytest.raises(ValueError):
+        a_channel().build(a_message(recipient="a@example.cn\r\nBcc: b@example.cn"))
 
 
 def test_every_try_of_a_notice_carries_the_same_message_id_and_identifying_headers() -> None:
