@@ -24,7 +24,7 @@ from xinfang.notify.breaker import STATE_VALUE
 from xinfang.notify.channels import DeliveryError, OutboundMessage
 from xinfang.notify.channels.base import send_all
 from xinfang.notify.compose import compose, compose_all
-from xinfang.notify.models import Notice
+from xinfang.notify.models import NoticeRecord
 
 if TYPE_CHECKING:
     from xinfang.notify.bootstrap import Notify
@@ -132,7 +132,7 @@ class Dispatcher:
             return handlers.Outcome(message.notice_id, "released", until=breaker.reopens_at(now))
         return None
 
-    def _count(self, notice: Notice | None) -> None:
+    def _count(self, notice: NoticeRecord | None) -> None:
         if notice is None:
             return
         metrics = self.notify.notice_metrics

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, update
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, RowMapping, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from xinfang.notify.models import DeliveryAttempt, Notice, NoticeCase
+from xinfang.notify.models import CaseRecord, DeliveryAttempt, Notice, NoticeCase, NoticeRecord
+from xinfang.notify.rows import CASE, NOTICE
 
 
 async def get_case(session: AsyncSession, *, case_no: str) -> NoticeCase | None:
@@ -24,20 +27,26 @@ async def get_notice(
 
 async def notices_by_id(
     session: AsyncSession, *, notice_ids: Sequence[str], pending: bool = False
-) -> dict[str, Notice]:
+) -> dict[str, NoticeRecord]:
     """These notices by id (with `pending`, only those still pending, locked for update)."""
-    query = select(Notice).where(col(Notice.id).in_(list(notice_ids)))
+    query = sa.select(NOTICE).where(NOTICE.c.id.in_(list(notice_ids)))
     if pending:
-        query = query.where(Notice.status == "pending").with_for_update()
-    return {n.id: n for n in (await session.exec(query)).all()}
+        query = query.where(NOTICE.c.status == "pending").with_for_update()
+    return {row["id"]: NoticeRecord(**row) for row in await _rows(session, query)}
 
 
-async def cases_by_no(session: AsyncSession, *, case_nos: set[str]) -> dict[str, NoticeCase]:
+async def cases_by_no(session: AsyncSession, *, case_nos: Collection[str]) -> dict[str, CaseRecord]:
     """These cases by number."""
     if not case_nos:
         return {}
-    query = select(NoticeCase).where(col(NoticeCase.case_no).in_(sorted(case_nos)))
-    return {c.case_no: c for c in (await session.exec(query)).all()}
+    query = sa.select(CASE).where(CASE.c.case_no.in_(sorted(case_nos)))
+    return {row["case_no"]: CaseRecord(**row) for row in await _rows(session, query)}
+
+
+async def _rows(session: AsyncSession, query: sa.Select[Any]) -> list[RowMapping]:
+    """A core query's rows, as mappings from column name to value."""
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return list(result.mappings())
 
 
 async def find_notice(
