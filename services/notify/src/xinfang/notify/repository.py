@@ -25,27 +25,60 @@ async def get_notice(
     return await session.get(Notice, notice_id, with_for_update=for_update)
 
 
+# The hot paths' queries are built once: building a statement costs about as much as running it.
+_NOTICES = sa.select(NOTICE).where(NOTICE.c.id.in_(sa.bindparam("ids", expanding=True)))
+_PENDING_NOTICES = _NOTICES.where(NOTICE.c.status == "pending").with_for_update()
+_CASES = sa.select(CASE).where(CASE.c.case_no.in_(sa.bindparam("case_nos", expanding=True)))
+_CASE_AND_KEYS = (
+    sa.select(CASE, NOTICE.c.notice_type, NOTICE.c.recipient_hash, NOTICE.c.step)
+    .select_from(CASE.outerjoin(NOTICE, NOTICE.c.case_no == CASE.c.case_no))
+    .where(CASE.c.case_no == sa.bindparam("case_no"))
+)
+_KEYS = sa.select(NOTICE.c.notice_type, NOTICE.c.recipient_hash, NOTICE.c.step).where(
+    NOTICE.c.case_no == sa.bindparam("case_no")
+)
+_CASE_COLUMNS = tuple(column.name for column in CASE.columns)
+
+
 async def notices_by_id(
     session: AsyncSession, *, notice_ids: Sequence[str], pending: bool = False
 ) -> dict[str, NoticeRecord]:
     """These notices by id (with `pending`, only those still pending, locked for update)."""
-    query = sa.select(NOTICE).where(NOTICE.c.id.in_(list(notice_ids)))
-    if pending:
-        query = query.where(NOTICE.c.status == "pending").with_for_update()
-    return {row["id"]: NoticeRecord(**row) for row in await _rows(session, query)}
+    query = _PENDING_NOTICES if pending else _NOTICES
+    rows = await _rows(session, query, ids=list(notice_ids))
+    return {row["id"]: NoticeRecord(**row) for row in rows}
 
 
 async def cases_by_no(session: AsyncSession, *, case_nos: Collection[str]) -> dict[str, CaseRecord]:
     """These cases by number."""
     if not case_nos:
         return {}
-    query = sa.select(CASE).where(CASE.c.case_no.in_(sorted(case_nos)))
-    return {row["case_no"]: CaseRecord(**row) for row in await _rows(session, query)}
+    rows = await _rows(session, _CASES, case_nos=sorted(case_nos))
+    return {row["case_no"]: CaseRecord(**row) for row in rows}
 
 
-async def _rows(session: AsyncSession, query: sa.Select[Any]) -> list[RowMapping]:
+async def case_and_notice_keys(
+    session: AsyncSession, *, case_no: str
+) -> tuple[CaseRecord, set[tuple[str, str, str]]] | None:
+    """The case and the (notice type, recipient hash, step) of each of its notices, in one
+    query; None if there is no such case."""
+    rows = await _rows(session, _CASE_AND_KEYS, case_no=case_no)
+    if not rows:
+        return None
+    case = CaseRecord(**{name: rows[0][name] for name in _CASE_COLUMNS})
+    keys = {(r["notice_type"], r["recipient_hash"], r["step"]) for r in rows if r["step"]}
+    return case, keys
+
+
+async def notice_keys(session: AsyncSession, *, case_no: str) -> set[tuple[str, str, str]]:
+    """(notice type, recipient hash, step) of every notice the case has."""
+    rows = await _rows(session, _KEYS, case_no=case_no)
+    return {(r["notice_type"], r["recipient_hash"], r["step"]) for r in rows}
+
+
+async def _rows(session: AsyncSession, query: sa.Select[Any], **params: Any) -> list[RowMapping]:
     """A core query's rows, as mappings from column name to value."""
-    result = await session.exec(query)  # type: ignore[call-overload]
+    result = await session.exec(query, params=params)  # type: ignore[call-overload]
     return list(result.mappings())
 
 
@@ -60,14 +93,6 @@ async def find_notice(
         Notice.step == step,
     )
     return (await session.exec(query)).first()
-
-
-async def notice_keys(session: AsyncSession, *, case_no: str) -> set[tuple[str, str, str]]:
-    """(notice type, recipient hash, step) of every notice the case has."""
-    query = select(Notice.notice_type, Notice.recipient_hash, Notice.step).where(
-        Notice.case_no == case_no
-    )
-    return {(t, r, s) for t, r, s in (await session.exec(query)).all()}
 
 
 async def notices_of_case(session: AsyncSession, *, case_no: str) -> list[Notice]:

@@ -99,10 +99,14 @@ def _cases(session: AsyncSession) -> dict[str, CaseRecord | None]:
 
 
 async def _case(session: AsyncSession, case_no: str) -> CaseRecord | None:
-    """The case, read once per transaction; one received earlier in it is known without a read."""
+    """The case, read once per transaction with its notices' keys (`_notice_keys`); one received
+    earlier in the transaction is known without a read."""
     known = _cases(session)
     if case_no not in known:
-        known[case_no] = (await repository.cases_by_no(session, case_nos=[case_no])).get(case_no)
+        found = await repository.case_and_notice_keys(session, case_no=case_no)
+        known[case_no] = found[0] if found else None
+        if found:
+            _known_keys(session).setdefault(case_no, found[1])
     return known[case_no]
 
 
@@ -212,13 +216,18 @@ async def _add_notice(
 
 
 async def _notice_keys(session: AsyncSession, case_no: str) -> set[tuple[str, str, str]]:
-    """The unique keys of the case's notices, read once per transaction and kept up to date by
-    `_add_notice` (its rows are written at commit), so a step with several recipients costs one
-    query, not one per recipient."""
-    known: dict[str, set[tuple[str, str, str]]] = session.info.setdefault("notice_keys", {})
-    if case_no not in known:
+    """The unique keys of the case's notices, read once per transaction (with the case, as a
+    rule) and kept up to date by `_add_notice` (its rows are written at commit), so a step with
+    several recipients costs no query of its own."""
+    known = _known_keys(session)
+    if case_no not in known:  # notices about no stored case (an alert's)
         known[case_no] = await repository.notice_keys(session, case_no=case_no)
     return known[case_no]
+
+
+def _known_keys(session: AsyncSession) -> dict[str, set[tuple[str, str, str]]]:
+    known: dict[str, set[tuple[str, str, str]]] = session.info.setdefault("notice_keys", {})
+    return known
 
 
 def _deliver_in_portal(
