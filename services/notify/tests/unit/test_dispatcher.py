@@ -171,3 +171,18 @@ async def test_the_metrics_count_deliveries_by_result_and_show_the_queue(
     )
     assert sample("xinfang_notify_queue_depth") == 1
     assert sample("xinfang_notify_delivery_latency_seconds_count", {"channel": "email"}) == 1
+
+
+async def test_a_round_sends_up_to_fifty_due_notices_and_leaves_the_rest_for_the_next(
+    notify, petitions, channel
+) -> None:
+    [subscription] = notify.runtime.subscriptions
+    async with notify.db.transaction() as session:  # one consumer batch of 60 routed cases
+        for _ in range(60):
+            case_no = petitions.case_no()
+            for event in (petitions.received(case_no), petitions.routed(case_no)):
+                await subscription.handlers[event.TYPE](session, event, petitions.envelope(event))
+
+    assert await notify.dispatcher.run_once() == 50  # one SMTP connection, one commit
+    assert await notify.dispatcher.run_once() == 10
+    assert len({m.notice_id for m in channel.sent}) == len(channel.sent) == 60

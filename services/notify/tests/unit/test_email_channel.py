@@ -41,9 +41,7 @@ def a_channel() -> EmailChannel:
 
 
 def test_an_email_notice_is_utf8_from_the_bureau_and_reads_back_intact() -> None:
-    email = a_channel().build(a_message())
-
-    parsed = message_from_bytes(email.as_bytes(), policy=default_policy)
+    parsed = message_from_bytes(a_channel().build(a_message()), policy=default_policy)
     assert parsed["Subject"] == SUBJECT
     assert parsed["From"].addresses[0].display_name == "江宁市信访局"
     assert parsed["From"].addresses[0].addr_spec == "xinfang@jiangning.gov.example"
@@ -52,8 +50,44 @@ def test_an_email_notice_is_utf8_from_the_bureau_and_reads_back_intact() -> None
     assert "您提出的信访事项已予登记" in parsed.get_content()
 
 
+def test_a_long_body_and_subject_read_back_intact_through_any_mail_server() -> None:
+    line = "　　经查，" + "该路段雨后积水的原因已经查明，" * 80  # one line of ~3,000 bytes
+    subject = "【江宁市信访局】" + "信访事项处理意见书" * 8 + "（XF20261122000001）"
+    raw = a_channel().build(a_message(subject=subject, body=line + "\n"))
+
+    parsed = message_from_bytes(raw, policy=default_policy)
+    assert raw.isascii()  # so a server without 8BITMIME takes it as it is
+    assert max(len(row) for row in raw.splitlines()) <= 78
+    assert parsed["Subject"] == subject
+    assert parsed.get_content() == line + "\n"
+
+
+def test_a_notice_to_an_internationalised_address_keeps_it_in_utf8() -> None:
+    raw = a_channel().build(a_message(recipient="张三@例子.中国"))
+
+    parsed = message_from_bytes(raw, policy=default_policy)
+    assert parsed["To"] == "张三@例子.中国"
+    assert parsed["Subject"] == SUBJECT
+    assert parsed["Message-ID"] == "<notice-9f1c2a@xinfang.notify>"
+
+
+def test_a_line_break_in_an_address_never_becomes_a_header_of_its_own() -> None:
+    with pytest.raises(ValueError):
+        a_channel().build(a_message(recipient="a@example.cn\r\nBcc: b@example.cn"))
+
+
+def test_a_line_break_in_a_subject_stays_inside_the_subject() -> None:
+    raw = a_channel().build(a_message(subject="登记告知\r\nBcc: b@example.cn"))
+
+    parsed = message_from_bytes(raw, policy=default_policy)
+    assert parsed["Bcc"] is None
+    assert "Bcc: b@example.cn" in parsed["Subject"]
+
+
 def test_every_try_of_a_notice_carries_the_same_message_id_and_identifying_headers() -> None:
-    first, second = a_channel().build(a_message()), a_channel().build(a_message())
+    first, second = (
+        message_from_bytes(a_channel().build(a_message()), policy=default_policy) for _ in range(2)
+    )
 
     assert first["Message-ID"] == second["Message-ID"] == "<notice-9f1c2a@xinfang.notify>"
     assert first["X-Xinfang-Case"] == "XF20261122000001"
@@ -153,3 +187,34 @@ async def test_when_the_server_is_down_only_the_first_of_a_batch_counts_as_tried
 
     assert errors[0] is not None and errors[0].reason == "smtp_unavailable" and errors[0].tried
     assert all(e is not None and not e.tried for e in errors[1:])
+
+
+class Keeper:
+    """An SMTP server's handler that keeps each message's bytes."""
+
+    def __init__(self) -> None:
+        self.mails: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        self.mails.append(envelope.content)
+        return "250 OK"
+
+
+async def test_a_batch_mixing_plain_and_internationalised_addresses_arrives_intact() -> None:
+    keeper, port = Keeper(), free_port()
+    controller = Controller(keeper, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
+    controller.start()
+    try:
+        channel = a_channel()
+        channel.port = port
+        batch = [a_message(notice_id="n1"), a_message(notice_id="n2", recipient="张三@例子.中国")]
+
+        errors = await channel.send_many(batch, within=30)
+    finally:
+        controller.stop()
+
+    assert errors == [None, None]
+    parsed = [message_from_bytes(mail, policy=default_policy) for mail in keeper.mails]
+    assert [p["To"] for p in parsed] == ["zhang.sanfeng@example.cn", "张三@例子.中国"]
+    assert {p["Subject"] for p in parsed} == {SUBJECT}
+    assert all("您提出的信访事项已予登记" in p.get_content() for p in parsed)

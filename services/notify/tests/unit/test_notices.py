@@ -160,3 +160,43 @@ async def test_a_case_received_and_routed_in_one_batch_gets_its_notice(notify, p
             await subscription.handlers[event.TYPE](session, event, petitions.envelope(event))
 
     assert len(await notices(notify, case_no)) == 1
+
+
+async def test_one_batch_routing_a_new_case_twice_keeps_both_departments_and_each_step_once(
+    notify, petitions
+) -> None:
+    case_no = petitions.case_no()
+    [subscription] = notify.runtime.subscriptions
+    first = petitions.routed(case_no)
+    second = petitions.routed(case_no, department_code="320115-SWJ", department_name="水务局")
+
+    async with notify.db.transaction() as session:  # the rows are written only at commit
+        for event in (petitions.received(case_no), first, first, second):
+            await subscription.handlers[event.TYPE](session, event, petitions.envelope(event))
+
+    assert sorted(n.step for n in await notices(notify, case_no)) == [
+        "routed:320115-SWJ",
+        "routed:320115-ZJJ",
+    ]
+    async with notify.db.reading() as session:
+        case = await repository.get_case(session, case_no=case_no)
+    assert case is not None
+    assert json.loads(case.department_names) == {
+        "320115-ZJJ": "江宁区住房和城乡建设局",
+        "320115-SWJ": "水务局",
+    }
+
+
+async def test_a_second_batch_routing_a_stored_case_adds_its_department_name(
+    notify, apply, petitions
+) -> None:
+    case_no = petitions.case_no()
+    await apply(petitions.received(case_no))
+    await apply(petitions.routed(case_no))
+
+    await apply(petitions.routed(case_no, department_code="320115-SWJ", department_name="水务局"))
+
+    async with notify.db.reading() as session:
+        case = await repository.get_case(session, case_no=case_no)
+    assert case is not None
+    assert set(json.loads(case.department_names)) == {"320115-ZJJ", "320115-SWJ"}

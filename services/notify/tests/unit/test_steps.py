@@ -180,6 +180,25 @@ async def test_an_early_warning_reaches_every_leader_even_without_a_case(notify,
     ]
 
 
+async def test_an_alert_about_a_case_is_told_once_before_and_after_notify_has_the_case(
+    notify, apply, petitions
+) -> None:
+    case_no = petitions.case_no()
+    alert = AlertRaised(
+        alert_id="A-10", kind="collective", summary="联名信访", raised_at=AT, case_no=case_no
+    )
+
+    await apply(alert)
+    await apply(alert)  # again, under a new event id: the case is still unknown
+    await apply(petitions.received(case_no))
+    await apply(alert)  # and once the case is known
+
+    assert await made(notify, case_no) == [
+        ("alert", "leader", "email", "L2"),
+        ("alert", "leader", "sms", "L1"),
+    ]
+
+
 async def test_a_department_missing_from_the_directory_gets_no_notice_and_the_rest_go_on(
     notify, apply, petitions
 ) -> None:

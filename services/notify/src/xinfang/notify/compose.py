@@ -12,7 +12,7 @@ from xinfang.common.events import PoisonMessage
 from xinfang.notify import repository, templates
 from xinfang.notify.channels import DeliveryError, OutboundMessage
 from xinfang.notify.handlers import open_contacts
-from xinfang.notify.models import Notice, NoticeCase
+from xinfang.notify.models import CaseRecord, NoticeRecord
 
 if TYPE_CHECKING:
     from xinfang.notify.bootstrap import Notify
@@ -44,7 +44,7 @@ async def compose_all(
 
 
 def _compose_one(
-    notify: Notify, notice: Notice | None, cases: dict[str, NoticeCase]
+    notify: Notify, notice: NoticeRecord | None, cases: dict[str, CaseRecord]
 ) -> tuple[OutboundMessage, str | None]:
     case = cases.get(notice.case_no) if notice is not None and notice.case_no else None
     if notice is None or (notice.case_no and case is None):
@@ -71,7 +71,7 @@ def _compose_one(
     return message, masked
 
 
-def base_fields(notify: Notify, notice: Notice, case: NoticeCase | None) -> dict[str, str]:
+def base_fields(notify: Notify, notice: NoticeRecord, case: CaseRecord | None) -> dict[str, str]:
     """Every field a template may use, before the recipient's own."""
     facts: dict[str, str] = json.loads(notice.facts)
     settings = notify.settings
@@ -100,7 +100,7 @@ def base_fields(notify: Notify, notice: Notice, case: NoticeCase | None) -> dict
 
 
 def _petitioner(
-    notify: Notify, notice: Notice, case: NoticeCase | None, fields: dict[str, str]
+    notify: Notify, notice: NoticeRecord, case: CaseRecord | None, fields: dict[str, str]
 ) -> tuple[str, str | None, None, str]:
     try:
         contacts = open_contacts(notify, case) if case else None
@@ -117,7 +117,7 @@ def _petitioner(
 
 
 def _staff(
-    notify: Notify, notice: Notice, fields: dict[str, str]
+    notify: Notify, notice: NoticeRecord, fields: dict[str, str]
 ) -> tuple[str, str | None, str | None, str]:
     endpoint = notify.directory.find(audience=notice.audience, ref=notice.recipient_ref)
     address = endpoint.address_for(notice.channel) if endpoint else None

@@ -24,7 +24,7 @@ from xinfang.notify.breaker import STATE_VALUE
 from xinfang.notify.channels import DeliveryError, OutboundMessage
 from xinfang.notify.channels.base import send_all
 from xinfang.notify.compose import compose, compose_all
-from xinfang.notify.models import Notice
+from xinfang.notify.models import NoticeRecord
 
 if TYPE_CHECKING:
     from xinfang.notify.bootstrap import Notify
@@ -39,7 +39,7 @@ class Dispatcher:
 
     def __init__(self, notify: Notify) -> None:
         self.notify = notify
-        self._measured_at = 0.0
+        self._measured_at = -MEASURE_EVERY_SECONDS  # the first round measures
 
     async def run(self) -> None:
         """Send forever: woken when notices are created, and every dispatch interval."""
@@ -67,7 +67,7 @@ class Dispatcher:
                     self._count(notice)
             except Exception as exc:  # their leases run out and they are sent again
                 log.error("notice_outcomes_not_recorded", count=len(outcomes), error=repr(exc))
-        await self._measure(now=bool(notice_ids))
+        await self._measure()
         return len(notice_ids)
 
     async def deliver_all(self, notice_ids: list[str]) -> list[handlers.Outcome]:
@@ -132,7 +132,7 @@ class Dispatcher:
             return handlers.Outcome(message.notice_id, "released", until=breaker.reopens_at(now))
         return None
 
-    def _count(self, notice: Notice | None) -> None:
+    def _count(self, notice: NoticeRecord | None) -> None:
         if notice is None:
             return
         metrics = self.notify.notice_metrics
@@ -142,11 +142,18 @@ class Dispatcher:
             latency = (notice.delivered_at - notice.event_time).total_seconds()
             metrics.delivery_latency.labels(notice.channel).observe(max(latency, 0.0))
 
-    async def _measure(self, *, now: bool) -> None:
-        if not now and time.monotonic() - self._measured_at < MEASURE_EVERY_SECONDS:
+    async def _measure(self) -> None:
+        """The gauges: the circuits every round (they live in memory), the queue from the
+        database at most every `MEASURE_EVERY_SECONDS` (four counts; Prometheus scrapes far less
+        often than a busy dispatcher sends a batch)."""
+        notify = self.notify
+        clock_now = notify.clock.now()
+        for channel in notify.channels:
+            state = notify.breakers.of(channel).state(clock_now)
+            notify.notice_metrics.breaker_state.labels(channel).set(STATE_VALUE[state])
+        if time.monotonic() - self._measured_at < MEASURE_EVERY_SECONDS:
             return
         self._measured_at = time.monotonic()
-        notify = self.notify
         async with notify.db.reading() as session:
             pending = await repository.count_pending(session)
             oldest = await repository.oldest_pending(session)
@@ -156,12 +163,8 @@ class Dispatcher:
         metrics.queue_depth.set(pending)
         metrics.dead_letters.set(failed)
         metrics.print_queue.set(unprinted)
-        clock_now = notify.clock.now()
-        age = (clock_now - oldest).total_seconds() if oldest is not None else 0.0
+        age = (notify.clock.now() - oldest).total_seconds() if oldest is not None else 0.0
         metrics.oldest_age.set(max(age, 0.0))
-        for channel in notify.channels:
-            state = notify.breakers.of(channel).state(clock_now)
-            metrics.breaker_state.labels(channel).set(STATE_VALUE[state])
 
     async def _wait(self) -> None:
         wakeup = self.notify.wakeup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -100,6 +101,58 @@ class DeliveryAttempt(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     result: str = Field(max_length=20, description="delivered, retry, fallback, failed, deferred")
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+# --- plain records -------------------------------------------------------------------------
+# The consumer and the dispatcher handle notices and cases by the batch: they read and write them
+# as plain rows (`xinfang.notify.rows`), since an ORM object costs more to build, track and flush
+# than the rest of a notice's handling. Field names are the tables' column names.
+
+
+@dataclass
+class CaseRecord:
+    """A `notice_case` row."""
+
+    case_no: str
+    title: str
+    channel: str
+    received_at: datetime
+    contact_sealed: str | None
+    confidential: bool
+    petitioners_masked: str
+    department_names: str
+
+
+@dataclass
+class NoticeRecord:
+    """A `notice` row."""
+
+    id: str
+    case_no: str
+    notice_type: str
+    audience: str
+    recipient_ref: str
+    chain: str
+    step: str
+    template: str
+    channel: str
+    recipient_hash: str
+    recipient_masked: str | None
+    contact_position: int
+    facts: str
+    event_time: datetime
+    created_at: datetime
+    next_attempt_at: datetime
+    round_attempts: int = 0
+    recipient_sealed: str | None = None
+    status: str = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    locked_until: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+    printed_at: datetime | None = None
+    printed_by: str | None = None
 
 
 # --- API schemas ----------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, update
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, RowMapping, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from xinfang.notify.models import DeliveryAttempt, Notice, NoticeCase
+from xinfang.notify.models import CaseRecord, DeliveryAttempt, Notice, NoticeCase, NoticeRecord
+from xinfang.notify.rows import CASE, NOTICE
 
 
 async def get_case(session: AsyncSession, *, case_no: str) -> NoticeCase | None:
@@ -22,22 +25,61 @@ async def get_notice(
     return await session.get(Notice, notice_id, with_for_update=for_update)
 
 
+# The hot paths' queries are built once: building a statement costs about as much as running it.
+_NOTICES = sa.select(NOTICE).where(NOTICE.c.id.in_(sa.bindparam("ids", expanding=True)))
+_PENDING_NOTICES = _NOTICES.where(NOTICE.c.status == "pending").with_for_update()
+_CASES = sa.select(CASE).where(CASE.c.case_no.in_(sa.bindparam("case_nos", expanding=True)))
+_CASE_AND_KEYS = (
+    sa.select(CASE, NOTICE.c.notice_type, NOTICE.c.recipient_hash, NOTICE.c.step)
+    .select_from(CASE.outerjoin(NOTICE, NOTICE.c.case_no == CASE.c.case_no))
+    .where(CASE.c.case_no == sa.bindparam("case_no"))
+)
+_KEYS = sa.select(NOTICE.c.notice_type, NOTICE.c.recipient_hash, NOTICE.c.step).where(
+    NOTICE.c.case_no == sa.bindparam("case_no")
+)
+_CASE_COLUMNS = tuple(column.name for column in CASE.columns)
+
+
 async def notices_by_id(
     session: AsyncSession, *, notice_ids: Sequence[str], pending: bool = False
-) -> dict[str, Notice]:
+) -> dict[str, NoticeRecord]:
     """These notices by id (with `pending`, only those still pending, locked for update)."""
-    query = select(Notice).where(col(Notice.id).in_(list(notice_ids)))
-    if pending:
-        query = query.where(Notice.status == "pending").with_for_update()
-    return {n.id: n for n in (await session.exec(query)).all()}
+    query = _PENDING_NOTICES if pending else _NOTICES
+    rows = await _rows(session, query, ids=list(notice_ids))
+    return {row["id"]: NoticeRecord(**row) for row in rows}
 
 
-async def cases_by_no(session: AsyncSession, *, case_nos: set[str]) -> dict[str, NoticeCase]:
+async def cases_by_no(session: AsyncSession, *, case_nos: Collection[str]) -> dict[str, CaseRecord]:
     """These cases by number."""
     if not case_nos:
         return {}
-    query = select(NoticeCase).where(col(NoticeCase.case_no).in_(sorted(case_nos)))
-    return {c.case_no: c for c in (await session.exec(query)).all()}
+    rows = await _rows(session, _CASES, case_nos=sorted(case_nos))
+    return {row["case_no"]: CaseRecord(**row) for row in rows}
+
+
+async def case_and_notice_keys(
+    session: AsyncSession, *, case_no: str
+) -> tuple[CaseRecord, set[tuple[str, str, str]]] | None:
+    """The case and the (notice type, recipient hash, step) of each of its notices, in one
+    query; None if there is no such case."""
+    rows = await _rows(session, _CASE_AND_KEYS, case_no=case_no)
+    if not rows:
+        return None
+    case = CaseRecord(**{name: rows[0][name] for name in _CASE_COLUMNS})
+    keys = {(r["notice_type"], r["recipient_hash"], r["step"]) for r in rows if r["step"]}
+    return case, keys
+
+
+async def notice_keys(session: AsyncSession, *, case_no: str) -> set[tuple[str, str, str]]:
+    """(notice type, recipient hash, step) of every notice the case has."""
+    rows = await _rows(session, _KEYS, case_no=case_no)
+    return {(r["notice_type"], r["recipient_hash"], r["step"]) for r in rows}
+
+
+async def _rows(session: AsyncSession, query: sa.Select[Any], **params: Any) -> list[RowMapping]:
+    """A core query's rows, as mappings from column name to value."""
+    result = await session.exec(query, params=params)  # type: ignore[call-overload]
+    return list(result.mappings())
 
 
 async def find_notice(
@@ -51,14 +93,6 @@ async def find_notice(
         Notice.step == step,
     )
     return (await session.exec(query)).first()
-
-
-async def notice_keys(session: AsyncSession, *, case_no: str) -> set[tuple[str, str, str]]:
-    """(notice type, recipient hash, step) of every notice the case has."""
-    query = select(Notice.notice_type, Notice.recipient_hash, Notice.step).where(
-        Notice.case_no == case_no
-    )
-    return {(t, r, s) for t, r, s in (await session.exec(query)).all()}
 
 
 async def notices_of_case(session: AsyncSession, *, case_no: str) -> list[Notice]:

@@ -58,7 +58,13 @@ class NotifySettings(BaseServiceSettings):
     breaker_threshold: int = Field(default=5, ge=1, description="failures in a row that pause")
     breaker_cooldown_seconds: float = Field(default=60.0, gt=0)
     dispatch_interval_seconds: float = 0.2
-    dispatch_batch: int = Field(default=10, ge=1)
+    dispatch_batch: int = Field(
+        default=50,
+        ge=1,
+        description="notices a dispatcher round claims, sends (e-mails over one connection) and "
+        "records in one transaction; each round costs a lease, a connection and two commits "
+        "whatever its size, and a crash mid-round may send at most this many again",
+    )
     lease_seconds: float = Field(
         default=30.0,
         description="how long a claimed notice is reserved for one instance; after a crash, "

@@ -52,12 +52,22 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> None: ...
 
 
+IN_FLIGHT = 10  # a batch's sends one channel has at once (an SMS gateway's or a webhook's load)
+
+
 async def send_all(
     channel: Channel, messages: list[OutboundMessage], *, within: float
 ) -> list[BaseException | None]:
     """Send a batch: through the channel's `send_many` where it has one (e-mail: one connection
-    for the batch), else each message at once; what went wrong with each, None where sent."""
+    for the batch), else each message concurrently, at most `IN_FLIGHT` at a time; what went
+    wrong with each, None where sent."""
     send_many = getattr(channel, "send_many", None)
     if send_many is not None:
         return list(await send_many(messages, within=within))
-    return list(await asyncio.gather(*(channel.send(m) for m in messages), return_exceptions=True))
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def send(message: OutboundMessage) -> None:
+        async with gate:
+            await channel.send(message)
+
+    return list(await asyncio.gather(*(send(m) for m in messages), return_exceptions=True))

@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from xinfang.common.events import NoticeDelivered, NoticeFailed
 from xinfang.common.logging import get_logger
 from xinfang.common.messaging.outbox import add_event
-from xinfang.notify import domain, repository
+from xinfang.notify import domain, repository, rows
 from xinfang.notify.channels import DeliveryError
-from xinfang.notify.models import DeliveryAttempt, Notice
+from xinfang.notify.models import Notice, NoticeRecord
 
 if TYPE_CHECKING:
     from xinfang.notify.bootstrap import Notify
@@ -52,10 +52,10 @@ class Outcome:
     note: str = ""
 
 
-async def record_outcomes(notify: Notify, outcomes: list[Outcome]) -> list[Notice]:
+async def record_outcomes(notify: Notify, outcomes: list[Outcome]) -> list[NoticeRecord]:
     """Record a batch's outcomes, and the events reporting them, in one transaction; returns the
     notices delivered or failed (a notice settled already is skipped)."""
-    recorded: list[tuple[Notice, str]] = []
+    recorded: list[tuple[NoticeRecord, str]] = []
     async with notify.db.transaction() as session:
         notices = await repository.notices_by_id(
             session, notice_ids=[o.notice_id for o in outcomes], pending=True
@@ -65,6 +65,7 @@ async def record_outcomes(notify: Notify, outcomes: list[Outcome]) -> list[Notic
             notice = notices.get(outcome.notice_id)
             if notice is not None:
                 result = RECORD[outcome.kind](notify, session, notice, outcome, now)
+                rows.settle(session, notice)
                 recorded.append((notice, result))
     for notice, result in recorded:
         _log(notice, result)
@@ -73,13 +74,15 @@ async def record_outcomes(notify: Notify, outcomes: list[Outcome]) -> list[Notic
 
 async def record_delivery(
     notify: Notify, *, notice_id: str, masked: str | None = None
-) -> Notice | None:
+) -> NoticeRecord | None:
     """Mark a sent notice delivered and emit `notice.delivered`; None if it was settled already."""
     done = await record_outcomes(notify, [Outcome(notice_id, "delivered", masked=masked)])
     return done[0] if done else None
 
 
-async def record_failure(notify: Notify, *, notice_id: str, error: DeliveryError) -> Notice | None:
+async def record_failure(
+    notify: Notify, *, notice_id: str, error: DeliveryError
+) -> NoticeRecord | None:
     """Count a failed try: retry with back-off, fall back to the next channel once this one is
     exhausted, or give up (dead letter) and emit `notice.failed`."""
     done = await record_outcomes(notify, [Outcome(notice_id, "failed", error=error)])
@@ -87,12 +90,11 @@ async def record_failure(notify: Notify, *, notice_id: str, error: DeliveryError
 
 
 def _delivered(
-    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+    notify: Notify, session: AsyncSession, notice: NoticeRecord, outcome: Outcome, now: datetime
 ) -> str:
     notice.status, notice.delivered_at, notice.locked_until = "delivered", now, None
     notice.attempts += 1
     notice.recipient_masked = outcome.masked or notice.recipient_masked
-    session.add(notice)
     add_attempt(session, notice, result="delivered", now=now)
     if notice.case_no:
         event = NoticeDelivered(
@@ -110,7 +112,7 @@ def _delivered(
 
 
 def _failed(
-    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+    notify: Notify, session: AsyncSession, notice: NoticeRecord, outcome: Outcome, now: datetime
 ) -> str:
     error = outcome.error
     assert error is not None
@@ -125,27 +127,25 @@ def _failed(
 
 
 def _deferred(
-    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+    notify: Notify, session: AsyncSession, notice: NoticeRecord, outcome: Outcome, now: datetime
 ) -> str:
     assert outcome.until is not None
     notice.next_attempt_at, notice.locked_until = outcome.until, None
-    session.add(notice)
     add_attempt(session, notice, result="deferred", now=now, error=outcome.note)
     return "deferred"
 
 
 def _released(
-    notify: Notify, session: AsyncSession, notice: Notice, outcome: Outcome, now: datetime
+    notify: Notify, session: AsyncSession, notice: NoticeRecord, outcome: Outcome, now: datetime
 ) -> str:
     notice.next_attempt_at, notice.locked_until = outcome.until or now, None
-    session.add(notice)
     return "released"
 
 
 RECORD = {"delivered": _delivered, "failed": _failed, "deferred": _deferred, "released": _released}
 
 
-def _log(notice: Notice, result: str) -> None:
+def _log(notice: NoticeRecord, result: str) -> None:
     if result == "delivered":
         log.info("notice_delivered", **about(notice))
     elif result not in ("deferred", "released"):
@@ -154,7 +154,12 @@ def _log(notice: Notice, result: str) -> None:
 
 
 def _next_step(
-    notify: Notify, session: AsyncSession, notice: Notice, *, error: DeliveryError, now: datetime
+    notify: Notify,
+    session: AsyncSession,
+    notice: NoticeRecord,
+    *,
+    error: DeliveryError,
+    now: datetime,
 ) -> str:
     settings = notify.settings
     if not domain.gives_up(
@@ -166,7 +171,6 @@ def _next_step(
             notice.round_attempts, base=settings.retry_base_seconds, cap=settings.retry_max_seconds
         )
         notice.next_attempt_at = now + delay
-        session.add(notice)
         return "retry"
     chain = notice.chain.split(",")
     following = chain[chain.index(notice.channel) + 1 :] if notice.channel in chain else []
@@ -175,7 +179,6 @@ def _next_step(
         return "failed"
     notice.channel, notice.round_attempts = following[0], 0
     notice.next_attempt_at = notify.schedule(notice.channel, now, audience=notice.audience)
-    session.add(notice)
     return "fallback"
 
 
@@ -219,41 +222,28 @@ async def mark_printed(notify: Notify, *, notice_id: str, clerk: str) -> Notice 
     return notice
 
 
-async def _pending(session: AsyncSession, notice_id: str) -> Notice | None:
-    notice = await repository.get_notice(session, notice_id=notice_id, for_update=True)
-    return notice if notice is not None and notice.status == "pending" else None
-
-
 def add_attempt(
     session: AsyncSession,
-    notice: Notice,
+    notice: Notice | NoticeRecord,
     *,
     result: str,
     now: datetime,
     channel: str | None = None,
     error: str | None = None,
 ) -> None:
-    """Keep one line of the notice's delivery history."""
+    """Keep one line of the notice's delivery history (written when the transaction commits)."""
     if error is None and result not in ("delivered", "resend"):
         error = notice.last_error
-    session.add(
-        DeliveryAttempt(
-            notice_id=notice.id,
-            channel=channel or notice.channel,
-            at=now,
-            result=result,
-            error=error,
-        )
-    )
+    row = {"notice_id": notice.id, "channel": channel or notice.channel, "at": now}
+    rows.add_attempt(session, row | {"result": result, "error": error})
 
 
 def fail(
-    notify: Notify, session: AsyncSession, notice: Notice, *, reason: str, now: datetime
+    notify: Notify, session: AsyncSession, notice: NoticeRecord, *, reason: str, now: datetime
 ) -> None:
     """Give a notice up: it joins the dead letters, and `notice.failed` is emitted."""
     notice.status, notice.failed_at, notice.locked_until = "failed", now, None
     notice.last_error = notice.last_error or reason
-    session.add(notice)
     if not notice.case_no:
         return
     event = NoticeFailed(
@@ -270,7 +260,7 @@ def fail(
     add_event(session, event, source=notify.source, now=now)
 
 
-def about(notice: Notice) -> dict[str, object]:
+def about(notice: Notice | NoticeRecord) -> dict[str, object]:
     """What a log line may say about a notice: never its recipient."""
     return {
         "case_no": notice.case_no,
