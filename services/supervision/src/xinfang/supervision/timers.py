@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import DeadlineMissed, DeadlineWarned, PoisonMessage
 from xinfang.common.logging import get_logger
+from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import (
@@ -25,7 +26,6 @@ from xinfang.supervision.domain import (
 from xinfang.supervision.handlers import review
 from xinfang.supervision.handlers.cases import case_of, set_status
 from xinfang.supervision.handlers.orders import issue_order
-from xinfang.supervision.outbox import emit
 
 log = get_logger(__name__)
 
@@ -77,7 +77,7 @@ class DeadlineTimers:
                 level=level,
                 department_code=row.department_code,
             )
-            emit(s, event, source=self.ctx.source, now=now)
+            add_event(s, event, source=self.ctx.source, now=now)
             result.warned += 1
         return {"b_id": row.id, "warned": warned, "next_check_on": next_on}
 
@@ -124,7 +124,7 @@ class DeadlineTimers:
     async def _miss(self, s: AsyncSession, row: Any, kind: DeadlineKind) -> None:
         """Overdue: announced, the case marked, and a duty's department gets a 督办单."""
         at = self.ctx.clock.now()
-        emit(
+        add_event(
             s,
             DeadlineMissed(
                 case_no=row.case_no,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,40 +13,57 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.clock import Clock
 from xinfang.common.db import Database, before_commit
-from xinfang.common.events import Envelope, Event, new_envelope
+from xinfang.common.events import Event, envelope_json, new_event_id
 from xinfang.common.logging import get_logger
 from xinfang.common.messaging.tables import OutboxEvent
 from xinfang.common.metrics import ServiceMetrics
+from xinfang.common.tracing import current_traceparent
 
 log = get_logger(__name__)
 
 OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
-def add_event(session: AsyncSession, event: Event, *, source: str, now: datetime) -> Envelope:
-    """Write `event` to the outbox inside the caller's transaction; returns its envelope.
+@dataclass(frozen=True)
+class WrittenEvent:
+    """An event as the outbox holds it: its envelope's attributes, and the envelope in JSON."""
+
+    id: str
+    type: str
+    subject: str | None
+    time: datetime
+    traceparent: str | None
+    payload: str
+
+
+def add_event(session: AsyncSession, event: Event, *, source: str, now: datetime) -> WrittenEvent:
+    """Write `event` to the outbox inside the caller's transaction, with a fresh id and the
+    current trace context; returns what was written.
 
     The rows of one transaction are inserted together, in the order they were added, by one
     executemany just before it commits (an ORM object per row cost more than the rest of a
     typical handler). So a query in the same transaction does not see them yet.
     """
-    envelope = new_envelope(event, source=source, time=now)
+    event_id, traceparent = new_event_id(), current_traceparent()
+    payload = envelope_json(
+        event, event_id=event_id, source=source, time=now, traceparent=traceparent
+    )
     rows = session.info.setdefault("outbox_rows", [])
     rows.append(
         {
-            "event_id": envelope.id,
-            "type": envelope.type,
+            "event_id": event_id,
+            "type": event.TYPE,
             "subject": event.nats_subject(),
             "case_no": event.case_no,
-            "payload": envelope.model_dump_json(),
-            "traceparent": envelope.traceparent,
+            "payload": payload,
+            "traceparent": traceparent,
             "created_at": now,
             "published_at": None,
         }
     )
     before_commit(session, _insert_rows)
     session.info["outbox_written"] = True
-    return envelope
+    return WrittenEvent(event_id, event.TYPE, event.case_no, now, traceparent, payload)
 
 
 async def _insert_rows(session: AsyncSession) -> None:

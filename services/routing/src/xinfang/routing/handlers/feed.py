@@ -32,7 +32,7 @@ async def emit(
             department_code=event.department_code,
             event_type=event.TYPE,
             case_no=event.case_no,
-            body=envelope.model_dump_json(),
+            body=envelope.payload,
             next_attempt_at=now,
             created_at=now,
         )

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.db import before_commit
 from xinfang.common.events import CaseStatusChanged, PoisonMessage
+from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision.domain import CaseStatus, ImpossibleTransition, TooEarly, move
 from xinfang.supervision.models import TimelineEntry
-from xinfang.supervision.outbox import emit
 from xinfang.supervision.store import CaseRow, Store
 
 TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
@@ -62,6 +62,6 @@ def set_status(
     event = CaseStatusChanged(
         case_no=case.case_no, status=target.value, status_zh=target.zh, changed_at=at
     )
-    emit(session, event, source=source, now=at)
+    add_event(session, event, source=source, now=at)
     note(session, case_no=case.case_no, what="status", text=f"状态：{target.zh}", at=at)
     return True

@@ -8,11 +8,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import DeadlineScheduled
 from xinfang.common.logging import get_logger
+from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import NATIONAL, DeadlineKind, DeadlineStatus, Due, Profile
 from xinfang.supervision.handlers.cases import note
-from xinfang.supervision.outbox import emit
 from xinfang.supervision.store import AnyDeadline, DeadlineRow, Store
 
 log = get_logger(__name__)
@@ -107,7 +107,7 @@ def announce(session: AsyncSession, row: AnyDeadline, ctx: Context) -> None:
         provisional=row.provisional,
         department_code=row.department_code,
     )
-    emit(session, event, source=ctx.source, now=ctx.clock.now())
+    add_event(session, event, source=ctx.source, now=ctx.clock.now())
     note(
         session,
         case_no=row.case_no,

@@ -9,11 +9,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import AlertRaised, SupervisionEscalated, SupervisionOrderIssued
+from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.handlers.cases import note
 from xinfang.supervision.models import Alert, CaseRecord, SupervisionOrder
-from xinfang.supervision.outbox import emit
 from xinfang.supervision.store import OrderRow, Store
 
 KIND_ZH = {"order": "督办单", "recommendation": "改进建议"}
@@ -58,7 +58,7 @@ async def issue_order(
         kind=kind,  # type: ignore[arg-type]
         deadline_kind=deadline_kind,
     )
-    emit(s, event, source=ctx.source, now=now)
+    add_event(s, event, source=ctx.source, now=now)
     note(
         s,
         case_no=case_no,
@@ -95,7 +95,7 @@ async def announce_escalation(
         department_code=order.department_code,
         responsible_leader=case.responsible_leader if case else None,
     )
-    emit(s, event, source=ctx.source, now=now)
+    add_event(s, event, source=ctx.source, now=now)
     note(
         s,
         case_no=order.case_no,
@@ -139,7 +139,7 @@ async def raise_alert(
     )
     s.add(alert)
     await s.flush()
-    emit(
+    add_event(
         s,
         AlertRaised(
             case_no=case_no,

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.events import CaseAnswered, CaseFinalised, ReviewOpened, ReviewRequested
+from xinfang.common.messaging.outbox import add_event
 from xinfang.supervision import domain
 from xinfang.supervision.context import Context
 from xinfang.supervision.domain import CaseStatus, DeadlineKind
 from xinfang.supervision.handlers.cases import known_case, note, set_status
 from xinfang.supervision.handlers.clocks import settle, start_clock
-from xinfang.supervision.outbox import emit
 from xinfang.supervision.store import CaseRow, Store
 
 K, S = DeadlineKind, CaseStatus
@@ -93,7 +93,7 @@ async def requested(s: AsyncSession, event: ReviewRequested, *, ctx: Context) ->
             body_department_code=body,
             due_on=started.due_on,
         )
-        emit(s, opened, source=ctx.source, now=at)
+        add_event(s, opened, source=ctx.source, now=at)
 
 
 async def _body_above(s: AsyncSession, case: CaseRow, level: str, ctx: Context) -> str:
@@ -113,7 +113,7 @@ async def finalise(
         return
     set_status(s, case, S.CONCLUDED, at=at, source=source)
     case.finalised = True
-    emit(
+    add_event(
         s,
         CaseFinalised(case_no=case.case_no, reason=reason, finalised_at=at),
         source=source,

@@ -1,4 +1,4 @@
-"""Supervision's outbox rows: the envelope JSON is the one pydantic would write, ids are UUIDs."""
+"""The outbox's envelope JSON is the one pydantic would write; event ids are version 4 UUIDs."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from xinfang.common.events import (
     Envelope,
     Event,
     SupervisionOrderIssued,
+    envelope_json,
     parse_event,
 )
-from xinfang.supervision.outbox import envelope_json, event_ids
+from xinfang.common.events.envelope import event_ids
 
 NOW = datetime(2026, 3, 16, 2, 0, 0, 123456, tzinfo=UTC)
 
@@ -66,7 +67,13 @@ def test_an_envelope_is_written_as_pydantic_would_write_it(
         data=event.model_dump(mode="json"),
     )
 
-    text = envelope_json(event, event_id, '/xinfang/supervision"2', time, traceparent)
+    text = envelope_json(
+        event,
+        event_id=event_id,
+        source='/xinfang/supervision"2',
+        time=time,
+        traceparent=traceparent,
+    )
 
     assert text == expected.model_dump_json()
     assert parse_event(Envelope.model_validate_json(text)) == event
