@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Row, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -42,16 +44,67 @@ async def get_petition(session: AsyncSession, *, case_no: str) -> Petition | Non
     return await session.get(Petition, case_no)
 
 
-async def placed_after(
-    session: AsyncSession, *, case_no: str, at: datetime, placements: tuple[str, ...]
-) -> bool:
-    """Whether the timeline holds a placement (routed, transferred) of the case later than `at`."""
-    query = select(TimelineEntry.id).where(
-        TimelineEntry.case_no == case_no,
-        col(TimelineEntry.event_type).in_(placements),
-        col(TimelineEntry.at) > at,
+PETITION = Petition.__table__  # type: ignore[attr-defined]
+TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
+# The columns the case view keeps from the other services' events; nothing else writes them
+# after registration.
+VIEW_COLUMNS = (
+    "status",
+    "status_zh",
+    "department_code",
+    "department_name",
+    "deadline_kind",
+    "deadline_due_on",
+    "deadline_scheduled_at",
+    "answered_at",
+    "answer_stage",
+    "finalised",
+    "updated_at",
+)
+
+
+def _case_view_query() -> sa.Select[Any]:
+    """Built once: a statement object caches its compiled form, building one costs more than
+    running it."""
+    t = TIMELINE.c
+    placed = (
+        sa.select(func.max(t.at))
+        .where(
+            t.case_no == bindparam("case_no"),
+            t.event_type.in_(bindparam("placements", expanding=True)),
+        )
+        .scalar_subquery()
     )
-    return (await session.exec(query.limit(1))).first() is not None
+    columns = [PETITION.c[name] for name in VIEW_COLUMNS]
+    return sa.select(*columns, placed).where(PETITION.c.case_no == bindparam("case_no"))
+
+
+CASE_VIEW = _case_view_query()
+
+
+async def case_view(
+    session: AsyncSession, *, case_no: str, placements: tuple[str, ...]
+) -> Row[Any] | None:
+    """The case's view columns and the time of its latest placement (routed, transferred) on
+    the timeline; None if there is no such case."""
+    params = {"case_no": case_no, "placements": list(placements)}
+    return (await session.exec(CASE_VIEW, params=params)).first()  # type: ignore[call-overload, no-any-return]
+
+
+SAVE_CASE_VIEW = update(PETITION).where(PETITION.c.case_no == bindparam("case"))
+ADD_TIMELINE = insert(TIMELINE)
+
+
+async def save_case_views(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
+    """Write cases' view columns, one executemany; each row holds `case` and VIEW_COLUMNS."""
+    if rows:
+        await session.exec(SAVE_CASE_VIEW, params=rows)  # type: ignore[call-overload]
+
+
+async def add_timeline_rows(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
+    """Insert timeline entries in the order given (their ids keep it), one executemany."""
+    if rows:
+        await session.exec(ADD_TIMELINE, params=rows)  # type: ignore[call-overload]
 
 
 async def timeline(session: AsyncSession, *, case_no: str) -> list[TimelineEntry]:
