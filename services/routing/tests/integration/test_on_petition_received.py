@@ -81,6 +81,22 @@ async def test_two_petition_received_for_one_case_in_one_batch_route_it_once(
     assert len(await outbox(routing, petition.case_no)) == 1
 
 
+async def test_every_petition_of_a_batch_gets_its_own_assignment_and_event(
+    routing: Routing,
+    a_petition: Callable[..., PetitionReceived],
+    envelope_of: Callable[[PetitionReceived], Envelope],
+) -> None:
+    petitions = [a_petition(), a_petition(category_code="180000"), a_petition()]
+
+    async with routing.db.transaction() as session:
+        for petition in petitions:
+            await on_petition_received(session, petition, envelope_of(petition), routing=routing)
+
+    stored = [await assignments(routing, p.case_no) for p in petitions]
+    assert [[a.status for a in rows] for rows in stored] == [["assigned"], ["triage"], ["assigned"]]
+    assert [len(await outbox(routing, p.case_no)) for p in petitions] == [1, 1, 1]
+
+
 async def test_a_failed_unit_of_work_leaves_neither_the_assignment_nor_its_event(
     routing: Routing,
     a_petition: Callable[..., PetitionReceived],

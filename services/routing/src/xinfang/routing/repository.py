@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from xinfang.common.db import before_commit
 from xinfang.routing.models import Assignment, AuditEntry, WebhookDelivery, WebhookEndpoint, to_json
+
+ASSIGNMENT = Assignment.__table__  # type: ignore[attr-defined]
+NEW_CASES = "new_cases"  # session.info: case number -> Assignment to insert before the commit
 
 
 async def get_assignment(
@@ -19,6 +24,32 @@ async def get_assignment(
     if for_update:
         query = query.with_for_update()
     return (await session.exec(query)).first()
+
+
+# Built once: a statement caches its compiled form, and building one costs more than running it.
+KNOWN_CASE = select(ASSIGNMENT.c.id).where(ASSIGNMENT.c.case_no == bindparam("case_no"))
+
+
+async def is_known(session: AsyncSession, *, case_no: str) -> bool:
+    """Whether the case is stored, or added earlier in this unit of work."""
+    if case_no in session.info.get(NEW_CASES, {}):
+        return True
+    found = await session.exec(KNOWN_CASE, params={"case_no": case_no})  # type: ignore[call-overload]
+    return found.first() is not None
+
+
+def add_new(session: AsyncSession, row: Assignment) -> None:
+    """Store a new case: the unit of work's new cases are inserted together by one executemany
+    just before it commits (an ORM flush per case cost more than the routing decision)."""
+    session.info.setdefault(NEW_CASES, {})[row.case_no] = row
+    before_commit(session, _insert_new)
+
+
+async def _insert_new(session: AsyncSession) -> None:
+    rows = session.info.pop(NEW_CASES, {}).values()
+    if rows:
+        values = [{c.name: getattr(row, c.name) for c in ASSIGNMENT.columns} for row in rows]
+        await session.exec(insert(ASSIGNMENT), params=values)  # type: ignore[call-overload]
 
 
 OPEN_STATUSES = ("assigned", "accepted")

@@ -88,7 +88,7 @@ async def on_petition_received(
         # Intake refused it at registration (不予受理 / 不再受理 / redirected): nothing to route.
         log.info("refused_petition_not_routed", case_no=event.case_no, refused=event.refused)
         return
-    if await repository.get_assignment(session, case_no=event.case_no) is not None:
+    if await repository.is_known(session, case_no=event.case_no):
         # Another event for a known case (re-sent by intake, say): the first decision stands.
         log.info("petition_already_routed", case_no=event.case_no, event_id=envelope.id)
         return
@@ -96,8 +96,8 @@ async def on_petition_received(
     row = new_assignment(event)
     shield = shield_of(directory, row)
     decision = decide(directory, facts_of(row), shield=shield)
-    session.add(row)
     await place(session, row, decision, routing=routing, shield=shield, now=routing.clock.now())
+    repository.add_new(session, row)
 
 
 async def place(
