@@ -13,7 +13,7 @@ from xinfang.common.db import before_commit
 from xinfang.routing.models import Assignment, AuditEntry, WebhookDelivery, WebhookEndpoint, to_json
 
 ASSIGNMENT = Assignment.__table__  # type: ignore[attr-defined]
-NEW_CASES = "new_cases"  # session.info: case number -> Assignment to insert before the commit
+NEW_CASES = "new_cases"  # session.info: case number -> row to insert before the commit
 
 
 async def get_assignment(
@@ -28,6 +28,7 @@ async def get_assignment(
 
 # Built once: a statement caches its compiled form, and building one costs more than running it.
 KNOWN_CASE = select(ASSIGNMENT.c.id).where(ASSIGNMENT.c.case_no == bindparam("case_no"))
+INSERT_CASE = insert(ASSIGNMENT)
 
 
 async def is_known(session: AsyncSession, *, case_no: str) -> bool:
@@ -38,18 +39,18 @@ async def is_known(session: AsyncSession, *, case_no: str) -> bool:
     return found.first() is not None
 
 
-def add_new(session: AsyncSession, row: Assignment) -> None:
-    """Store a new case: the unit of work's new cases are inserted together by one executemany
-    just before it commits (an ORM flush per case cost more than the routing decision)."""
-    session.info.setdefault(NEW_CASES, {})[row.case_no] = row
+def add_new(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Store a new case (a row of every column): the unit of work's new cases are inserted
+    together by one executemany just before it commits (an ORM flush per case cost more than the
+    routing decision)."""
+    session.info.setdefault(NEW_CASES, {})[row["case_no"]] = row
     before_commit(session, _insert_new)
 
 
 async def _insert_new(session: AsyncSession) -> None:
-    rows = session.info.pop(NEW_CASES, {}).values()
+    rows = list(session.info.pop(NEW_CASES, {}).values())
     if rows:
-        values = [{c.name: getattr(row, c.name) for c in ASSIGNMENT.columns} for row in rows]
-        await session.exec(insert(ASSIGNMENT), params=values)  # type: ignore[call-overload]
+        await session.exec(INSERT_CASE, params=rows)  # type: ignore[call-overload]
 
 
 OPEN_STATUSES = ("assigned", "accepted")
