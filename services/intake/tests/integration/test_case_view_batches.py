@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
 from xinfang.common.clock import SystemClock
@@ -29,6 +30,7 @@ from xinfang.common.testing.benching import StoredMessage
 from xinfang.common.testing.builders import a_petition_routed, envelope_of
 from xinfang.intake import repository
 from xinfang.intake.bootstrap import Intake
+from xinfang.intake.handlers.case_view import on_deadline
 from xinfang.intake.main import create_app
 from xinfang.intake.models import Petition
 from xinfang.intake.settings import IntakeSettings
@@ -243,3 +245,19 @@ async def test_an_unknown_case_in_a_batch_is_dead_lettered_and_the_others_applie
         letters = (await session.exec(select(DeadLetter))).all()
     assert [letter.event_id for letter in letters] == [stray.id]
     assert "no petition" in letters[0].error
+
+
+async def test_a_column_no_event_of_the_batch_changed_is_left_as_another_instance_wrote_it(
+    running,
+) -> None:
+    case_no = await running.registered()
+    clock = deadline(case_no, "acceptance_notice", date(2026, 3, 20))
+
+    async with running.intake.db.transaction() as session:
+        await on_deadline(session, clock, envelope_of(clock, time=at(2)))
+        # Meanwhile another instance applies the case's routing (the same row, another column).
+        routed = update(Petition).where(Petition.case_no == case_no).values(status="routed")  # type: ignore[arg-type]
+        await session.exec(routed)
+
+    petition = await running.petition(case_no)
+    assert (petition.status, petition.deadline_kind) == ("routed", "acceptance_notice")

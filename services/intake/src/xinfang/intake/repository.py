@@ -96,7 +96,8 @@ ADD_TIMELINE = insert(TIMELINE)
 
 
 async def save_case_views(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
-    """Write cases' view columns, one executemany; each row holds `case` and VIEW_COLUMNS."""
+    """Write cases' view columns, one executemany; each row holds `case` (the case number) and
+    the same columns."""
     if rows:
         await session.exec(SAVE_CASE_VIEW, params=rows)  # type: ignore[call-overload]
 
