@@ -43,7 +43,7 @@ PETITION = {
     "title": "拖欠工资问题",
     "content": "某公司拖欠三个月工资未发放，请求督促支付。",
 }
-START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)  # after any registration
 
 
 @dataclass
