@@ -63,32 +63,34 @@ VIEW_COLUMNS = (
 )
 
 
-def _case_view_query() -> sa.Select[Any]:
+def _case_views_query() -> sa.Select[Any]:
     """Built once: a statement object caches its compiled form, building one costs more than
     running it."""
     t = TIMELINE.c
     placed = (
         sa.select(func.max(t.at))
         .where(
-            t.case_no == bindparam("case_no"),
+            t.case_no == PETITION.c.case_no,
             t.event_type.in_(bindparam("placements", expanding=True)),
         )
         .scalar_subquery()
     )
     columns = [PETITION.c[name] for name in VIEW_COLUMNS]
-    return sa.select(*columns, placed).where(PETITION.c.case_no == bindparam("case_no"))
+    cases = PETITION.c.case_no.in_(bindparam("case_nos", expanding=True))
+    return sa.select(PETITION.c.case_no, *columns, placed).where(cases)
 
 
-CASE_VIEW = _case_view_query()
+CASE_VIEWS = _case_views_query()
 
 
-async def case_view(
-    session: AsyncSession, *, case_no: str, placements: tuple[str, ...]
-) -> Row[Any] | None:
-    """The case's view columns and the time of its latest placement (routed, transferred) on
-    the timeline; None if there is no such case."""
-    params = {"case_no": case_no, "placements": list(placements)}
-    return (await session.exec(CASE_VIEW, params=params)).first()  # type: ignore[call-overload, no-any-return]
+async def case_views(
+    session: AsyncSession, *, case_nos: set[str], placements: tuple[str, ...]
+) -> dict[str, Row[Any]]:
+    """The view columns of these cases and the time of each one's latest placement (routed,
+    transferred) on the timeline, by case number; cases that do not exist are left out."""
+    params = {"case_nos": list(case_nos), "placements": list(placements)}
+    rows = (await session.exec(CASE_VIEWS, params=params)).all()  # type: ignore[call-overload]
+    return {row[0]: row[1:] for row in rows}
 
 
 SAVE_CASE_VIEW = update(PETITION).where(PETITION.c.case_no == bindparam("case"))

@@ -1,6 +1,7 @@
 """The cases the case view changes within one unit of work (a consumer's batch of events).
 
-Each case is read once, only the columns the view keeps, and changed in memory; just before the
+The batch's cases are read together at the first event, only the columns the view keeps, and
+changed in memory; just before the
 commit the columns that changed are written, one executemany for the cases that changed the same
 ones, and the batch's timeline entries by one more, as the outbox does. A whole `Petition`
 loaded, flushed and reloaded per event cost most of intake's time.
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.db import before_commit
 from xinfang.common.events import AssignmentTransferred, Envelope, PetitionRouted, PoisonMessage
+from xinfang.common.messaging.consumer import batch_cases
 from xinfang.intake import repository
 from xinfang.intake.handlers.timeline import timeline_row
 
@@ -58,15 +60,16 @@ class CaseState:
 
 
 async def case_state(session: AsyncSession, case_no: str) -> CaseState:
-    """The case as this unit of work has it, read on first use; a case intake never registered
-    is a poison message."""
+    """The case as this unit of work has it, read on first use with the batch's other cases; a
+    case intake never registered is a poison message."""
     cases: dict[str, CaseState] = session.info.setdefault(CASES, {})
     if case_no not in cases:
-        row = await repository.case_view(session, case_no=case_no, placements=PLACEMENTS)
-        if row is None:
-            raise PoisonMessage(f"no petition {case_no} in intake")
-        cases[case_no] = CaseState(*row)
+        wanted = {case_no} | (batch_cases(session) - cases.keys())
+        rows = await repository.case_views(session, case_nos=wanted, placements=PLACEMENTS)
+        cases.update({found: CaseState(*row) for found, row in rows.items()})
         before_commit(session, _write)
+    if case_no not in cases:
+        raise PoisonMessage(f"no petition {case_no} in intake")
     return cases[case_no]
 
 
