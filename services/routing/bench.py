@@ -4,7 +4,8 @@ with a real nats-server (JetStream, file storage) and a SQLite file.
 Publishes N `petition.received` events (varied categories and divisions of the demo city, some
 accusations and court-related ones) before routing starts, then starts routing and times how long
 its consumer takes to decide them all (assignment stored, events in the outbox, inbox recorded)
-and how long until the relay has published every decision.
+and how long until the relay has published every decision; and the CPU time this process spent
+on it (unlike the rate, hardly moved by other work on the machine).
 
     uv run python services/routing/bench.py [--count 2000]
 """
@@ -96,10 +97,11 @@ async def run(count: int, workdir: Path) -> None:
         routing = app.state.routing
         async with app.router.lifespan_context(app):
             with benching.statements(routing.db) as seen:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 decided = await _wait(lambda: _decisions(routing) >= count)
                 published = await _wait(lambda: _published(routing) >= count)
-        _report(count, decided - started, published - started, len(seen) / count)
+                cpu = time.process_time() - cpu
+        _report(count, decided - started, published - started, len(seen) / count, cpu / count)
     finally:
         server.stop()
 
@@ -123,7 +125,7 @@ async def _wait(done: object, within: float = 600.0) -> float:
     return time.perf_counter()
 
 
-def _report(count: int, decided: float, published: float, per_decision: float) -> None:
+def _report(count: int, decided: float, published: float, per_decision: float, cpu: float) -> None:
     print(f"routing bench: {count} petitions, SQLite, nats-server (JetStream, file storage)")
     print(
         f"  machine: {platform.machine()} {platform.system()}, python {platform.python_version()}"
@@ -131,6 +133,7 @@ def _report(count: int, decided: float, published: float, per_decision: float) -
     print(f"  decisions:           {count / decided:8.1f} routing decisions/s ({decided:.2f} s)")
     print(f"  decided + published: {count / published:8.1f} decisions/s ({published:.2f} s)")
     print(f"  SQL statements:      {per_decision:8.1f} per decision, relay and gauges included")
+    print(f"  CPU:                 {1000 * cpu:8.2f} ms per decision, relay and gauges included")
 
 
 def main() -> None:

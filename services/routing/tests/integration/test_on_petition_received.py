@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from xinfang.common.events import Envelope, PetitionReceived
 from xinfang.common.messaging.tables import OutboxEvent
+from xinfang.common.testing import benching
 from xinfang.routing.bootstrap import Routing
 from xinfang.routing.handlers.placing import on_petition_received
 from xinfang.routing.models import Assignment
@@ -79,6 +80,39 @@ async def test_two_petition_received_for_one_case_in_one_batch_route_it_once(
 
     assert len(await assignments(routing, petition.case_no)) == 1
     assert len(await outbox(routing, petition.case_no)) == 1
+
+
+async def test_every_petition_of_a_batch_gets_its_own_assignment_and_event(
+    routing: Routing,
+    a_petition: Callable[..., PetitionReceived],
+    envelope_of: Callable[[PetitionReceived], Envelope],
+) -> None:
+    petitions = [a_petition(), a_petition(category_code="180000"), a_petition()]
+
+    async with routing.db.transaction() as session:
+        for petition in petitions:
+            await on_petition_received(session, petition, envelope_of(petition), routing=routing)
+
+    stored = [await assignments(routing, p.case_no) for p in petitions]
+    assert [[a.status for a in rows] for rows in stored] == [["assigned"], ["triage"], ["assigned"]]
+    assert [len(await outbox(routing, p.case_no)) for p in petitions] == [1, 1, 1]
+
+
+async def test_a_batch_through_the_runner_routes_its_new_cases_and_leaves_known_ones(
+    routing: Routing, route: Route, a_petition: Callable[..., PetitionReceived]
+) -> None:
+    known = a_petition()
+    await route(known)
+    fresh = a_petition(category_code="060101")
+    resent = known.model_copy(update={"category_code": "060101"})
+    [subscription] = routing.runtime.subscriptions
+
+    msgs = benching.messages([fresh, resent, fresh])
+    await benching.apply_through_runner(subscription, routing.db, msgs, batch=len(msgs))
+
+    assert [a.department_code for a in await assignments(routing, known.case_no)] == ["C_URBAN"]
+    assert len(await assignments(routing, fresh.case_no)) == 1
+    assert [len(await outbox(routing, p.case_no)) for p in (known, fresh)] == [1, 1]
 
 
 async def test_a_failed_unit_of_work_leaves_neither_the_assignment_nor_its_event(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Row, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -42,16 +44,70 @@ async def get_petition(session: AsyncSession, *, case_no: str) -> Petition | Non
     return await session.get(Petition, case_no)
 
 
-async def placed_after(
-    session: AsyncSession, *, case_no: str, at: datetime, placements: tuple[str, ...]
-) -> bool:
-    """Whether the timeline holds a placement (routed, transferred) of the case later than `at`."""
-    query = select(TimelineEntry.id).where(
-        TimelineEntry.case_no == case_no,
-        col(TimelineEntry.event_type).in_(placements),
-        col(TimelineEntry.at) > at,
+PETITION = Petition.__table__  # type: ignore[attr-defined]
+TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
+# The columns the case view keeps from the other services' events; nothing else writes them
+# after registration.
+VIEW_COLUMNS = (
+    "status",
+    "status_zh",
+    "department_code",
+    "department_name",
+    "deadline_kind",
+    "deadline_due_on",
+    "deadline_scheduled_at",
+    "answered_at",
+    "answer_stage",
+    "finalised",
+    "updated_at",
+)
+
+
+def _case_views_query() -> sa.Select[Any]:
+    """Built once: a statement object caches its compiled form, building one costs more than
+    running it."""
+    t = TIMELINE.c
+    placed = (
+        sa.select(func.max(t.at))
+        .where(
+            t.case_no == PETITION.c.case_no,
+            t.event_type.in_(bindparam("placements", expanding=True)),
+        )
+        .scalar_subquery()
     )
-    return (await session.exec(query.limit(1))).first() is not None
+    columns = [PETITION.c[name] for name in VIEW_COLUMNS]
+    cases = PETITION.c.case_no.in_(bindparam("case_nos", expanding=True))
+    return sa.select(PETITION.c.case_no, *columns, placed).where(cases)
+
+
+CASE_VIEWS = _case_views_query()
+
+
+async def case_views(
+    session: AsyncSession, *, case_nos: set[str], placements: tuple[str, ...]
+) -> dict[str, Row[Any]]:
+    """The view columns of these cases and the time of each one's latest placement (routed,
+    transferred) on the timeline, by case number; cases that do not exist are left out."""
+    params = {"case_nos": list(case_nos), "placements": list(placements)}
+    rows = (await session.exec(CASE_VIEWS, params=params)).all()  # type: ignore[call-overload]
+    return {row[0]: row[1:] for row in rows}
+
+
+SAVE_CASE_VIEW = update(PETITION).where(PETITION.c.case_no == bindparam("case"))
+ADD_TIMELINE = insert(TIMELINE)
+
+
+async def save_case_views(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
+    """Write cases' view columns, one executemany; each row holds `case` (the case number) and
+    the same columns."""
+    if rows:
+        await session.exec(SAVE_CASE_VIEW, params=rows)  # type: ignore[call-overload]
+
+
+async def add_timeline_rows(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
+    """Insert timeline entries in the order given (their ids keep it), one executemany."""
+    if rows:
+        await session.exec(ADD_TIMELINE, params=rows)  # type: ignore[call-overload]
 
 
 async def timeline(session: AsyncSession, *, case_no: str) -> list[TimelineEntry]:

@@ -141,6 +141,14 @@ class Assignment(SQLModel, table=True):
         return list(json.loads(self.petitioners_json))
 
 
+# Every column's default (None where it has none): a row inserted by an executemany must name
+# every column.
+ASSIGNMENT_DEFAULTS: dict[str, Any] = {
+    name: None if field.is_required() else field.default
+    for name, field in Assignment.model_fields.items()
+}
+
+
 class AuditEntry(SQLModel, table=True):
     """Who did what, when: directory changes, case actions, full views."""
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from xinfang.common.db import before_commit
+from xinfang.common.messaging.consumer import batch_cases
 from xinfang.routing.models import Assignment, AuditEntry, WebhookDelivery, WebhookEndpoint, to_json
+
+ASSIGNMENT = Assignment.__table__  # type: ignore[attr-defined]
+NEW_CASES = "new_cases"  # session.info: case number -> row to insert before the commit
+STORED = "stored_cases"  # session.info: case number -> whether it was stored, as looked up
 
 
 async def get_assignment(
@@ -19,6 +26,38 @@ async def get_assignment(
     if for_update:
         query = query.with_for_update()
     return (await session.exec(query)).first()
+
+
+# Built once: a statement caches its compiled form, and building one costs more than running it.
+KNOWN_CASES = select(ASSIGNMENT.c.case_no).where(
+    ASSIGNMENT.c.case_no.in_(bindparam("case_nos", expanding=True))
+)
+INSERT_CASE = insert(ASSIGNMENT)
+
+
+async def is_known(session: AsyncSession, *, case_no: str) -> bool:
+    """Whether the case is stored, or added earlier in this unit of work; the batch's cases are
+    looked up together, with the first."""
+    stored: dict[str, bool] = session.info.setdefault(STORED, {})
+    if case_no not in stored:
+        asked = {case_no} | (batch_cases(session) - stored.keys())
+        found = await session.exec(KNOWN_CASES, params={"case_nos": list(asked)})  # type: ignore[call-overload]
+        stored.update(dict.fromkeys(asked, False) | dict.fromkeys(found.all(), True))
+    return stored[case_no] or case_no in session.info.get(NEW_CASES, {})
+
+
+def add_new(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Store a new case (a row of every column): the unit of work's new cases are inserted
+    together by one executemany just before it commits (an ORM flush per case cost more than the
+    routing decision)."""
+    session.info.setdefault(NEW_CASES, {})[row["case_no"]] = row
+    before_commit(session, _insert_new)
+
+
+async def _insert_new(session: AsyncSession) -> None:
+    rows = list(session.info.pop(NEW_CASES, {}).values())
+    if rows:
+        await session.exec(INSERT_CASE, params=rows)  # type: ignore[call-overload]
 
 
 OPEN_STATUSES = ("assigned", "accepted")

@@ -33,6 +33,14 @@ log = get_logger(__name__)
 INBOX = AppliedEvent.__table__  # type: ignore[attr-defined]
 
 Handler = Callable[[AsyncSession, Event, Envelope], Awaitable[None]]
+BATCH_CASES = "batch_cases"  # session.info: the case numbers of the batch being applied
+
+
+def batch_cases(session: AsyncSession) -> set[str]:
+    """The cases the events of the batch in this unit of work are about (empty outside a
+    consumer), so a handler can read them all with its first query instead of one by one."""
+    cases: set[str] = session.info.get(BATCH_CASES, set())
+    return cases
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,7 @@ class ConsumerRunner:
     async def _apply(self, session: AsyncSession, items: list[tuple[Envelope, Event]]) -> list[str]:
         """Apply each event not in the inbox yet, then record them all there in one statement."""
         seen = await self._applied(session, [env.id for env, _ in items])
+        session.info[BATCH_CASES] = {e.subject for e, _ in items if e.subject and e.id not in seen}
         results, inbox = [], []
         for env, event in items:
             if env.id in seen:  # applied before, or earlier in this very batch

@@ -24,30 +24,10 @@ from xinfang.common.events import (
     NoticeFailed,
     PetitionRouted,
     PetitionTriaged,
-    PoisonMessage,
     ReviewOpened,
 )
-from xinfang.intake import domain, repository
-from xinfang.intake.handlers.timeline import add_timeline
-from xinfang.intake.models import Petition
-
-
-async def _case(session: AsyncSession, case_no: str) -> Petition:
-    petition = await repository.get_petition(session, case_no=case_no)
-    if petition is None:
-        raise PoisonMessage(f"no petition {case_no} in intake")
-    return petition
-
-
-async def _placed_later(session: AsyncSession, case_no: str, envelope: Envelope) -> bool:
-    """A placement that arrives after a later one (late news, a replay) must not undo it; both
-    come from routing, so their times compare."""
-    return await repository.placed_after(
-        session,
-        case_no=case_no,
-        at=envelope.time,
-        placements=(PetitionRouted.TYPE, AssignmentTransferred.TYPE),
-    )
+from xinfang.intake import domain
+from xinfang.intake.handlers.case_state import CaseState, add_step, case_state
 
 
 async def _step(
@@ -56,32 +36,26 @@ async def _step(
     case_no: str,
     details: dict[str, Any],
     status: str | None = None,
-) -> Petition:
+) -> CaseState:
     """Move the case's status (never backwards) and add the public timeline entry."""
-    petition = await _case(session, case_no)
+    case = await case_state(session, case_no)
     if status is not None:
-        petition.status, petition.status_zh = domain.advance(
-            petition.status, petition.status_zh, status
-        )
-    petition.updated_at = envelope.time
-    session.add(petition)
-    add_timeline(session, envelope, details)
-    return petition
+        case.status, case.status_zh = domain.advance(case.status, case.status_zh, status)
+    case.updated_at = envelope.time
+    add_step(session, case, envelope, details)
+    return case
 
 
 async def on_placed(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     """Routed or transferred: a timeline step, and the department unless a later placing
-    already came (events may arrive out of order)."""
+    already came (events may arrive out of order; both come from routing, so times compare)."""
     assert isinstance(event, PetitionRouted | AssignmentTransferred)
-    late = await _placed_later(session, event.case_no, envelope)
-    petition = await _step(
+    late = (await case_state(session, event.case_no)).placed_after(envelope.time)
+    case = await _step(
         session, envelope, event.case_no, {"department": event.department_name}, "routed"
     )
     if not late:
-        petition.department_code, petition.department_name = (
-            event.department_code,
-            event.department_name,
-        )
+        case.department_code, case.department_name = event.department_code, event.department_name
 
 
 async def on_triaged(session: AsyncSession, event: Event, envelope: Envelope) -> None:
@@ -91,10 +65,8 @@ async def on_triaged(session: AsyncSession, event: Event, envelope: Envelope) ->
 
 async def on_accepted(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     assert isinstance(event, AssignmentAccepted)
-    petition = await _case(session, event.case_no)
-    await _step(
-        session, envelope, event.case_no, {"department": petition.department_name}, "accepted"
-    )
+    case = await case_state(session, event.case_no)
+    await _step(session, envelope, event.case_no, {"department": case.department_name}, "accepted")
 
 
 async def on_extension(session: AsyncSession, event: Event, envelope: Envelope) -> None:
@@ -113,24 +85,22 @@ async def on_answered(session: AsyncSession, event: Event, envelope: Envelope) -
         "summary": event.summary,
         "review_body": event.review_body,
     }
-    petition = await _step(session, envelope, event.case_no, details, "answered")
-    petition.answered_at = event.answered_at
-    petition.answer_stage = event.stage
+    case = await _step(session, envelope, event.case_no, details, "answered")
+    case.answered_at, case.answer_stage = event.answered_at, event.stage
 
 
 async def on_status(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     assert isinstance(event, CaseStatusChanged)
-    petition = await _case(session, event.case_no)
-    petition.status, petition.status_zh = event.status, event.status_zh
-    petition.updated_at = envelope.time
-    session.add(petition)
-    add_timeline(session, envelope, {"status": event.status, "status_zh": event.status_zh})
+    case = await case_state(session, event.case_no)
+    case.status, case.status_zh = event.status, event.status_zh
+    case.updated_at = envelope.time
+    add_step(session, case, envelope, {"status": event.status, "status_zh": event.status_zh})
 
 
 async def on_finalised(session: AsyncSession, event: Event, envelope: Envelope) -> None:
     assert isinstance(event, CaseFinalised)
-    petition = await _step(session, envelope, event.case_no, {}, "finalised")
-    petition.finalised = True
+    case = await _step(session, envelope, event.case_no, {}, "finalised")
+    case.finalised = True
 
 
 async def on_review(session: AsyncSession, event: Event, envelope: Envelope) -> None:
@@ -162,11 +132,11 @@ async def on_deadline(session: AsyncSession, event: Event, envelope: Envelope) -
         return
     details = {"kind": event.kind, "due_on": event.due_on.isoformat()}
     details["provisional"] = event.provisional
-    petition = await _step(session, envelope, event.case_no, details)
-    last = petition.deadline_scheduled_at
+    case = await _step(session, envelope, event.case_no, details)
+    last = case.deadline_scheduled_at
     if last is None or envelope.time >= last:
-        petition.deadline_kind, petition.deadline_due_on = event.kind, event.due_on
-        petition.deadline_scheduled_at = envelope.time
+        case.deadline_kind, case.deadline_due_on = event.kind, event.due_on
+        case.deadline_scheduled_at = envelope.time
 
 
 async def on_notice(session: AsyncSession, event: Event, envelope: Envelope) -> None:

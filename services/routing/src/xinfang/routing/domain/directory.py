@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from xinfang.common.reference import Category, Department, Region, RoutingRule
 
@@ -28,6 +29,7 @@ class Directory:
         self.regions = {r.code: r for r in regions}
         self.rules = {r.category: r.department for r in rules}
         self.revision = revision
+        self._covering: dict[str, frozenset[str]] = {}  # serves() is asked at every decision
         if len(self.rules) != len(rules):
             raise ValueError("the routing table names a category more than once")
         unknown = sorted(set(self.rules.values()) - self.departments.keys())
@@ -67,8 +69,12 @@ class Directory:
 
     def serves(self, department: Department, region_code: str) -> bool:
         """Whether the department's jurisdiction covers the division (a code covers those below)."""
-        covered = {r.code for r in self.region_chain(region_code)} | {region_code}
-        return bool(covered & set(department.regions))
+        covered = self._covering.get(region_code)
+        if covered is None:
+            covered = frozenset(r.code for r in self.region_chain(region_code)) | {region_code}
+            if region_code in self.regions:  # kept for known divisions only: a bounded memo
+                self._covering[region_code] = covered
+        return not covered.isdisjoint(department.regions)
 
     def category_path(self, code: str) -> str:
         """`城乡建设/房屋拆迁/安置补偿`: the names from the top level down; the code if unknown."""
@@ -93,11 +99,12 @@ class Directory:
         return next((d for d in bureaus if d.level == "city"), bureaus[0])
 
 
-def category_codes(category_code: str) -> list[str]:
+@lru_cache(maxsize=4096)  # asked for every department at every routing decision
+def category_codes(category_code: str) -> tuple[str, ...]:
     """The codes covering a category, most specific first: XXYYZZ, XXYY00, XX0000."""
     if len(category_code) != 6 or not category_code.isdigit():
-        return [category_code]
-    return list(
+        return (category_code,)
+    return tuple(
         dict.fromkeys([category_code, f"{category_code[:4]}00", f"{category_code[:2]}0000"])
     )
 
