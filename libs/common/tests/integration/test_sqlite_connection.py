@@ -50,6 +50,20 @@ async def test_the_statements_of_a_write_transaction_run_on_the_event_loops_thre
     assert thread == threading.get_ident()
 
 
+async def test_a_failed_transaction_leaves_nothing_and_frees_the_lock_for_the_next(
+    db: Database,
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await session.exec(text("INSERT INTO seen VALUES (1)"))  # type: ignore[call-overload]
+            raise RuntimeError("the handler failed")
+
+    await asyncio.wait_for(_insert_one(db), timeout=10)
+
+    async with db.reading() as session:
+        assert (await session.exec(text("SELECT count(*) FROM seen"))).one()[0] == 1  # type: ignore[call-overload]
+
+
 async def test_a_write_outside_a_transaction_goes_through_the_connections_thread(
     db: Database,
 ) -> None:

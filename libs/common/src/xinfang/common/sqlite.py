@@ -7,6 +7,7 @@ A call only needs the thread when it may wait, for another connection's lock or 
 - a read never waits in WAL mode (readers and the writer do not block each other);
 - neither does any statement of a transaction begun with BEGIN IMMEDIATE, which holds the write
   lock from its start (`Database.transaction()` begins every write transaction that way);
+- nor does a rollback, which only drops what the transaction wrote to the log;
 - BEGIN itself may wait for the lock, a write outside such a transaction may too, and COMMIT
   writes and syncs the log to disk.
 So reads and the statements of an immediate transaction run on the loop's thread, and the rest
@@ -39,37 +40,39 @@ class LoopConnection(aiosqlite.Connection):
     holds_write_lock = False  # inside a transaction begun with BEGIN IMMEDIATE
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._may_wait(fn, args):
+        name, owner = getattr(fn, "__name__", ""), getattr(fn, "__self__", None)
+        if self._may_wait(name, owner, args):
             result = await super()._execute(fn, *args, **kwargs)
-            self._follow_transaction(fn, args)
-            return result
-        if not self._running or not self._connection:
+        elif not self._running or not self._connection:
             raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
+        else:
+            result = fn(*args, **kwargs)
+        self._follow_transaction(name, owner, args)
+        return result
 
-    def _may_wait(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
-        name = getattr(fn, "__name__", "")
+    def _may_wait(self, name: str, owner: object, args: tuple[Any, ...]) -> bool:
         if name in STATEMENT_CALLS:
-            verb = _statement(args)[:6]
-            return verb == "BEGIN" or not (verb == "SELECT" or self.holds_write_lock)
-        if isinstance(getattr(fn, "__self__", None), sqlite3.Cursor):
+            start = _start(args)
+            return start.startswith("BEGIN") or not (
+                start.startswith("SELECT") or self.holds_write_lock
+            )
+        if isinstance(owner, sqlite3.Cursor):
             return name not in CURSOR_CALLS  # fetching rows and closing a cursor take no lock
-        return name != "cursor"  # commit, rollback, close, anything else: the thread
+        # A rollback only drops what the transaction wrote to the log (WAL): it never waits.
+        # Commit (the fsync), close and anything else go to the thread.
+        return name not in ("cursor", "rollback")
 
-    def _follow_transaction(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        name = getattr(fn, "__name__", "")
-        if name in STATEMENT_CALLS and _statement(args).startswith(TAKES_THE_WRITE_LOCK):
+    def _follow_transaction(self, name: str, owner: object, args: tuple[Any, ...]) -> None:
+        if name in STATEMENT_CALLS and _start(args).startswith(TAKES_THE_WRITE_LOCK):
             self.holds_write_lock = True
-        elif name in ENDS_A_TRANSACTION and isinstance(
-            getattr(fn, "__self__", None), sqlite3.Connection
-        ):
+        elif name in ENDS_A_TRANSACTION and isinstance(owner, sqlite3.Connection):
             self.holds_write_lock = False
 
 
-def _statement(args: tuple[Any, ...]) -> str:
-    """The statement a call runs, upper case with single spaces ('' when it is not text)."""
+def _start(args: tuple[Any, ...]) -> str:
+    """The start of the statement a call runs, upper case ('' when it is not text)."""
     sql = args[0] if args and isinstance(args[0], str) else ""
-    return " ".join(sql.split()[:2]).upper()
+    return sql.lstrip()[:15].upper()
 
 
 def connect(database: str, **kwargs: Any) -> LoopConnection:
