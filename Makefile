@@ -83,10 +83,10 @@ lint: $(SYNCED)
 # passed on, e.g. BENCH_ARGS=--smoke), then the services' own micro-benchmarks (those present).
 bench: $(SYNCED)
 	$(RUN) python -m scripts.bench $(BENCH_ARGS)
-	@for svc in intake routing notify; do \
-		if [ -f services/$$svc/bench.py ]; then \
-			echo "==> bench $$svc"; \
-			$(RUN) python services/$$svc/bench.py || exit $$?; \
+	@for bench in intake/bench.py intake/bench_case_view.py routing/bench.py notify/bench.py; do \
+		if [ -f services/$$bench ]; then \
+			echo "==> bench $$bench"; \
+			$(RUN) python services/$$bench || exit $$?; \
 		fi; \
 	done
 
