@@ -8,8 +8,9 @@ A call only needs the thread when it may wait, for another connection's lock or 
 - neither does any statement of a transaction begun with BEGIN IMMEDIATE, which holds the write
   lock from its start (`Database.transaction()` begins every write transaction that way);
 - nor does a rollback, which only drops what the transaction wrote to the log;
-- BEGIN itself may wait for the lock, a write outside such a transaction may too, and COMMIT
-  writes and syncs the log to disk.
+- BEGIN may wait for the lock: it is tried here without waiting (the lock is free unless another
+  process is writing) and otherwise goes to the thread to wait;
+- a write outside such a transaction may wait too, and COMMIT writes and syncs the log to disk.
 So reads and the statements of an immediate transaction run on the loop's thread, and the rest
 goes through aiosqlite's thread as before: the loop never waits for a lock or an fsync.
 """
@@ -32,6 +33,7 @@ STATEMENT_CALLS = frozenset({"execute", "executemany"})
 ENDS_A_TRANSACTION = frozenset({"commit", "rollback", "close"})
 CURSOR_CALLS = frozenset({"fetchone", "fetchmany", "fetchall", "close"})
 TAKES_THE_WRITE_LOCK = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
+LOCKED = object()  # BEGIN found the write lock taken
 
 
 class LoopConnection(aiosqlite.Connection):
@@ -41,21 +43,37 @@ class LoopConnection(aiosqlite.Connection):
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         name, owner = getattr(fn, "__name__", ""), getattr(fn, "__self__", None)
-        if self._may_wait(name, owner, args):
-            result = await super()._execute(fn, *args, **kwargs)
-        elif not self._running or not self._connection:
+        if not self._running or not self._connection:
             raise ValueError("Connection closed")
+        if name in STATEMENT_CALLS and _start(args).startswith("BEGIN"):
+            result = self._begin_unless_locked(fn, args, kwargs)
+            if result is LOCKED:
+                result = await super()._execute(fn, *args, **kwargs)
+        elif self._may_wait(name, owner, args):
+            result = await super()._execute(fn, *args, **kwargs)
         else:
             result = fn(*args, **kwargs)
         self._follow_transaction(name, owner, args)
         return result
 
+    def _begin_unless_locked(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """BEGIN here if the lock is free at once, as it is unless another process is writing
+        (this process's writers take turns before they begin); LOCKED when it is not."""
+        self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            return LOCKED
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
     def _may_wait(self, name: str, owner: object, args: tuple[Any, ...]) -> bool:
         if name in STATEMENT_CALLS:
-            start = _start(args)
-            return start.startswith("BEGIN") or not (
-                start.startswith("SELECT") or self.holds_write_lock
-            )
+            return not (_start(args).startswith("SELECT") or self.holds_write_lock)
         if isinstance(owner, sqlite3.Cursor):
             return name not in CURSOR_CALLS  # fetching rows and closing a cursor take no lock
         # A rollback only drops what the transaction wrote to the log (WAL): it never waits.
