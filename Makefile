@@ -66,7 +66,7 @@ define pytest_each
 	done
 endef
 
-test: $(SYNCED) browsers
+test: $(SYNCED) browsers deploy-tools
 	$(call pytest_each,)
 
 test-fast: $(SYNCED)
