@@ -168,6 +168,32 @@ async def test_an_event_published_twice_is_stored_once_by_the_stream(db, js):
     assert metrics.outbox_published.labels("duplicate")._value.get() == 1
 
 
+async def test_relays_of_two_instances_never_publish_the_same_row_on_postgresql(
+    database_url, db, js
+):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite: a relay cannot hold the write lock while it publishes")
+    async with db.transaction() as session:
+        for _ in range(120):
+            add_event(session, a_petition_received(), source="/t", now=datetime.now(UTC))
+    other = Database(database_url)  # the second instance: its own engine and connections
+    metrics = ServiceMetrics("t4")
+    relays = [
+        OutboxRelay(db=database, js=js, clock=SystemClock(), metrics=metrics, batch=50)
+        for database in (db, other)
+    ]
+
+    rounds = []
+    while not rounds or sum(rounds[-1]) > 0:
+        rounds.append(await asyncio.gather(*(relay.publish_pending() for relay in relays)))
+    await other.dispose()
+
+    assert sum(map(sum, rounds)) == 120
+    assert all(0 in both for both in rounds)  # one relay published in each round, one stood by
+    assert metrics.outbox_published.labels("published")._value.get() == 120
+    assert metrics.outbox_published.labels("duplicate")._value.get() == 0
+
+
 async def test_events_wait_in_the_outbox_while_nats_is_down_and_go_out_after(
     db, nats_server, nats_url
 ):

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.clock import Clock
@@ -34,6 +35,10 @@ MARK_PUBLISHED = (
     .where(OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
     .values(published_at=bindparam("now"))
 )
+# PostgreSQL: a service's instances share its outbox, and only the relay whose round holds this
+# transaction-scoped advisory lock publishes; the others stand by ("outbox" as an int).
+RELAY_LOCK = 0x6F7574626F78
+TRY_RELAY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,10 @@ class OutboxRelay:
     """Publishes unpublished outbox rows in order, with `Nats-Msg-Id` = event id, then marks them.
 
     A crash between publish and mark re-publishes on restart; the stream's duplicate window and
-    the consumers' inbox absorb it. Several relays on one database only cause such duplicates.
+    the consumers' inbox absorb it. On PostgreSQL a round is one transaction holding the relay
+    lock, so of several instances one publishes at a time and none publishes a row another is
+    publishing. SQLite's write lock cannot be held while publishing: there a round reads, publishes,
+    then marks, and several relays on one file would publish the same rows twice.
     """
 
     def __init__(
@@ -106,12 +114,30 @@ class OutboxRelay:
         self.batch, self.interval, self.keep_published = batch, interval, keep_published
 
     async def publish_pending(self) -> int:
-        """Publish one batch; returns how many rows it published."""
-        async with self.db.reading() as session:
+        """Publish one batch; returns how many rows it published (none while another
+        instance's relay holds the outbox)."""
+        if self.db.is_sqlite:
+            async with self.db.reading() as session:
+                rows = await self._unpublished(await session.connection())
+            if not rows:
+                return 0
+            await self._publish(rows)
+            async with self.db.transaction() as session:
+                await self._mark(await session.connection(), rows)
+            return len(rows)
+        async with self.db.transaction() as session:
             connection = await session.connection()
-            rows = (await connection.execute(UNPUBLISHED, {"limit": self.batch})).all()
-        if not rows:
-            return 0
+            if not (await connection.execute(TRY_RELAY_LOCK, {"key": RELAY_LOCK})).scalar():
+                return 0
+            rows = await self._unpublished(connection)
+            await self._publish(rows)
+            await self._mark(connection, rows)
+        return len(rows)
+
+    async def _unpublished(self, connection: AsyncConnection) -> list[Any]:
+        return list((await connection.execute(UNPUBLISHED, {"limit": self.batch})).all())
+
+    async def _publish(self, rows: list[Any]) -> None:
         acks = [
             await self.js.publish_async(row.subject, row.payload.encode(), headers=_headers(row))
             for row in rows
@@ -121,11 +147,11 @@ class OutboxRelay:
             self.metrics.outbox_published.labels(
                 "duplicate" if result.duplicate else "published"
             ).inc()
-        async with self.db.transaction() as session:
-            connection = await session.connection()
+
+    async def _mark(self, connection: AsyncConnection, rows: list[Any]) -> None:
+        if rows:
             seqs = [row.seq for row in rows]
             await connection.execute(MARK_PUBLISHED, {"seqs": seqs, "now": self.clock.now()})
-        return len(rows)
 
     async def measure_backlog(self) -> None:
         """Set the backlog gauges from the table."""
