@@ -188,8 +188,7 @@ async def test_relays_of_two_instances_never_publish_the_same_row_on_postgresql(
         rounds.append(await asyncio.gather(*(relay.publish_pending() for relay in relays)))
     await other.dispose()
 
-    assert sum(map(sum, rounds)) == 120
-    assert all(0 in both for both in rounds)  # one relay published in each round, one stood by
+    assert sum(map(sum, rounds)) == 120  # without the lock both relays publish every row
     assert metrics.outbox_published.labels("published")._value.get() == 120
     assert metrics.outbox_published.labels("duplicate")._value.get() == 0
 
