@@ -1,9 +1,6 @@
 """The consumer runner tells its handlers which cases the batch is about, so a handler can read
 them all with its first query."""
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from xinfang.common.clock import SystemClock
@@ -14,14 +11,6 @@ from xinfang.common.messaging.provision import ConsumerSpec
 from xinfang.common.metrics import ServiceMetrics
 from xinfang.common.testing.benching import StoredMessage, messages
 from xinfang.common.testing.builders import a_petition_routed
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.create_all()
-    yield database
-    await database.dispose()
 
 
 def a_runner(db: Database, told: list[set[str]]) -> ConsumerRunner:

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import nats
@@ -42,14 +41,6 @@ class Effect(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_no: str
     title: str
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.create_all()
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -132,6 +132,18 @@ def deadline(case_no: str, kind: str, due_on: date) -> DeadlineScheduled:
     )
 
 
+def a_transfer_to_the_district(case_no: str) -> AssignmentTransferred:
+    """人社局 passes the case to the district government at minute 5."""
+    return AssignmentTransferred(
+        case_no=case_no,
+        department_code="D02_GOV",
+        from_department="C_HRSS",
+        department_name="新港区人民政府",
+        reason="属地管理",
+        transferred_at=at(5),
+    )
+
+
 async def test_every_step_of_a_case_in_one_batch_shows_in_order_on_its_view(running) -> None:
     case_no = await running.registered()
     routed = a_petition_routed(case_no=case_no, department_code="C_HRSS", department_name="人社局")
@@ -174,14 +186,7 @@ async def test_every_step_of_a_case_in_one_batch_shows_in_order_on_its_view(runn
 
 async def test_a_late_placement_in_the_same_batch_keeps_the_later_department(running) -> None:
     case_no = await running.registered()
-    transferred = AssignmentTransferred(
-        case_no=case_no,
-        department_code="D02_GOV",
-        from_department="C_HRSS",
-        department_name="新港区人民政府",
-        reason="属地管理",
-        transferred_at=at(5),
-    )
+    transferred = a_transfer_to_the_district(case_no)
     routed = a_petition_routed(case_no=case_no, department_code="C_HRSS", department_name="人社局")
 
     await running.apply(envelope_of(transferred, time=at(5)), envelope_of(routed, time=at(1)))
@@ -195,14 +200,7 @@ async def test_a_placement_later_than_one_committed_before_still_moves_the_case(
     case_no = await running.registered()
     routed = a_petition_routed(case_no=case_no, department_code="C_HRSS", department_name="人社局")
     await running.apply(envelope_of(routed, time=at(1)))
-    transferred = AssignmentTransferred(
-        case_no=case_no,
-        department_code="D02_GOV",
-        from_department="C_HRSS",
-        department_name="新港区人民政府",
-        reason="属地管理",
-        transferred_at=at(5),
-    )
+    transferred = a_transfer_to_the_district(case_no)
     older = a_petition_routed(case_no=case_no, department_code="C_OLD", department_name="旧单位")
 
     await running.apply(envelope_of(transferred, time=at(5)), envelope_of(older, time=at(0)))
